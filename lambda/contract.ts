@@ -1,0 +1,195 @@
+/**
+ * The contract between the parts: the controller configuration that the constructs write and the
+ * handler reads, the policy's input and output, and the events that tune the controller by hand.
+ *
+ * Untrusted input (configuration, invoke events) is parsed with these zod schemas; the TypeScript
+ * types are inferred from them, so there is one definition of each shape.
+ */
+import { z } from 'zod';
+
+/** AWS's limit on a weighted forward action's weights. */
+export const MAX_WEIGHT = 999;
+/** AWS's limit on target groups in one forward action. */
+export const MAX_TARGET_GROUPS_PER_ACTION = 5;
+
+// ---------------------------------------------------------------------------------------------
+// Configuration (written by lib/, read by lambda/)
+// ---------------------------------------------------------------------------------------------
+
+export const loadBalancerTypeSchema = z.enum(['application', 'network']);
+export type LoadBalancerType = z.infer<typeof loadBalancerTypeSchema>;
+
+/** An extra CloudWatch metric the policy reads for a target group, e.g. an application's own. */
+export const customMetricSchema = z.object({
+  /** The key under which the policy sees the metric's values. */
+  key: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,62}$/, 'a key starts with a letter and holds letters, digits and underscores'),
+  namespace: z.string().min(1),
+  metricName: z.string().min(1),
+  dimensions: z.record(z.string(), z.string()).default({}),
+  /** A CloudWatch statistic: Sum, Average, Minimum, Maximum, SampleCount or pNN. */
+  statistic: z.string().min(1).default('Average'),
+});
+export type CustomMetric = z.infer<typeof customMetricSchema>;
+
+export const targetGroupConfigSchema = z.object({
+  targetGroupArn: z.string().startsWith('arn:', 'a target group ARN starts with "arn:"'),
+  /** A short label for logs, metrics and the dashboard, e.g. "on-demand". */
+  label: z.string().min(1).max(64),
+  /**
+   * CloudWatch dimension values: `LoadBalancer` is `app/NAME/ID` or `net/NAME/ID`,
+   * `TargetGroup` is `targetgroup/NAME/ID`.
+   */
+  dimensions: z.object({
+    LoadBalancer: z.string().min(1),
+    TargetGroup: z.string().startsWith('targetgroup/', 'a TargetGroup dimension starts with "targetgroup/"'),
+  }),
+  customMetrics: z.array(customMetricSchema).default([]),
+});
+export type TargetGroupConfig = z.infer<typeof targetGroupConfigSchema>;
+
+/** One weighted forward action the controller steers: a listener's default action or a rule's. */
+export const steeredActionSchema = z.object({
+  /** A stable id for state, logs and metrics, e.g. "web-default" or "web-api-rule". */
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'an id holds letters, digits, ".", "_" and "-" (at most 64)'),
+  loadBalancerType: loadBalancerTypeSchema,
+  listenerArn: z.string().startsWith('arn:', 'a listener ARN starts with "arn:"'),
+  /** Set to steer a listener rule; unset to steer the listener's default action. */
+  ruleArn: z.string().startsWith('arn:', 'a rule ARN starts with "arn:"').optional(),
+  targetGroups: z.array(targetGroupConfigSchema).min(1).max(MAX_TARGET_GROUPS_PER_ACTION),
+});
+export type SteeredAction = z.infer<typeof steeredActionSchema>;
+
+export const guardrailsSchema = z.object({
+  /** Smallest share (0–0.2) every group the policy keeps live gets, so it keeps producing metrics. */
+  minShare: z.number().min(0).max(0.2).default(0.02),
+  /** Largest rise of a group's share in one run (0.01–1); cuts are not limited. */
+  maxStepUp: z.number().min(0.01).max(1).default(0.1),
+  /** No write unless some group's share moves by more than this (0–0.2). */
+  deadband: z.number().min(0).max(0.2).default(0.01),
+  /** Hold the current weights when fewer than this many groups (with traffic) have visible data. */
+  minGroupsWithData: z.number().int().min(0).max(MAX_TARGET_GROUPS_PER_ACTION).default(1),
+});
+export type Guardrails = z.infer<typeof guardrailsSchema>;
+
+export const policyConfigSchema = z.object({
+  /** A built-in policy's name, or "custom" for a policy bundled with the handler. */
+  name: z.string().min(1),
+  parameters: z.record(z.string(), z.unknown()).default({}),
+});
+export type PolicyConfig = z.infer<typeof policyConfigSchema>;
+
+export const controllerConfigSchema = z.object({
+  version: z.literal(1),
+  actions: z.array(steeredActionSchema).min(1),
+  policy: policyConfigSchema,
+  guardrails: guardrailsSchema.default(guardrailsSchema.parse({})),
+  metrics: z
+    .object({
+      /** The window ends this many minutes before now, as CloudWatch's ELB metrics arrive late. */
+      delayMinutes: z.number().int().min(0).max(15).default(2),
+      /** How many visible minutes the policy sees. */
+      windowMinutes: z.number().int().min(1).max(60).default(5),
+      /** The namespace the controller publishes its own metrics in. */
+      namespace: z.string().min(1).default('WeightedBalancer'),
+    })
+    .default({ delayMinutes: 2, windowMinutes: 5, namespace: 'WeightedBalancer' }),
+  /** CloudWatch alarms whose states the policy sees. */
+  alarmNames: z.array(z.string().min(1)).default([]),
+  dryRun: z.boolean().default(false),
+  /** SSM parameter that keeps the last written weights, policy state and overrides. */
+  stateParameterName: z.string().startsWith('/', 'an SSM parameter name used here starts with "/"'),
+  /** How long an outside change to the weights is respected before the controller steers again. */
+  outsideChangeHoldMinutes: z.number().int().min(0).max(1440).default(30),
+});
+export type ControllerConfig = z.infer<typeof controllerConfigSchema>;
+export type ControllerConfigInput = z.input<typeof controllerConfigSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Policy input and output (pure; no AWS, no clock, no I/O)
+// ---------------------------------------------------------------------------------------------
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** One visible CloudWatch minute of one target group. `null` means no datapoint, never zero. */
+export interface MinuteObservation {
+  /** Start of the minute, epoch milliseconds. */
+  readonly startMs: number;
+  /** True when CloudWatch had no RequestCount datapoint for the minute (no traffic seen). */
+  readonly noData: boolean;
+  readonly requestCount: number | null;
+  readonly http5xxCount: number | null;
+  readonly latencyAvgMs: number | null;
+  /** Absent where CloudWatch does not serve percentiles (NLB, some emulators). */
+  readonly latencyP99Ms: number | null;
+  /** Minimum healthy host count over the minute. */
+  readonly healthyHostCount: number | null;
+  readonly custom: Readonly<Record<string, number | null>>;
+}
+
+export interface TargetGroupObservation {
+  readonly targetGroupArn: string;
+  readonly label: string;
+  /** The weight in force now, as read from the listener (0–999). */
+  readonly currentWeight: number;
+  /** Healthy targets now, from DescribeTargetHealth. */
+  readonly healthyHostCount: number;
+  /** Visible minutes, oldest first. */
+  readonly minutes: readonly MinuteObservation[];
+}
+
+export type AlarmState = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+
+export interface PolicyInput<P = Record<string, unknown>> {
+  /** Now, epoch milliseconds (from the controller's clock). */
+  readonly nowMs: number;
+  readonly actionId: string;
+  readonly loadBalancerType: LoadBalancerType;
+  readonly targetGroups: readonly TargetGroupObservation[];
+  readonly parameters: P;
+  /** What the policy returned as `state` on the previous run for this action; undefined at first. */
+  readonly state: JsonValue | undefined;
+  readonly alarms: Readonly<Record<string, AlarmState>>;
+}
+
+export interface PolicyOutput {
+  /** Desired relative weights, one per target group in input order; any non-negative scale. */
+  readonly weights: readonly number[];
+  readonly reason: string;
+  /** Kept by the controller and handed back next run. Must be JSON. */
+  readonly state: JsonValue;
+  /** Target group ARNs the policy drains on purpose (rollback, failover): they may go to 0 at once. */
+  readonly drain?: readonly string[];
+  /** True when the policy asks to keep the current weights (e.g. an inconclusive analysis). */
+  readonly hold?: boolean;
+}
+
+/** A policy: a pure function from observations to desired weights. */
+export type PolicyFunction<P = Record<string, unknown>> = (input: PolicyInput<P>) => PolicyOutput;
+
+/** A policy with its parameter schema, so parameters are checked and defaulted before it runs. */
+export interface PolicyDefinition<P = Record<string, unknown>> {
+  readonly name: string;
+  readonly parameters: z.ZodType<P, unknown>;
+  readonly decide: PolicyFunction<P>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Invoke events for manual tuning
+// ---------------------------------------------------------------------------------------------
+
+const durationMinutes = z.number().int().min(1).max(7 * 24 * 60);
+
+export const invokeEventSchema = z.discriminatedUnion('command', [
+  z.object({ command: z.literal('run') }),
+  z.object({
+    command: z.literal('set-weights'),
+    actionId: z.string().min(1),
+    /** Weights by target group label or ARN. */
+    weights: z.record(z.string(), z.number().int().min(0).max(MAX_WEIGHT)),
+    durationMinutes,
+  }),
+  z.object({ command: z.literal('freeze'), actionId: z.string().min(1).optional(), durationMinutes }),
+  z.object({ command: z.literal('resume'), actionId: z.string().min(1).optional() }),
+  z.object({ command: z.literal('status') }),
+]);
+export type InvokeEvent = z.infer<typeof invokeEventSchema>;
