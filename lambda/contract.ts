@@ -56,6 +56,11 @@ export const steeredActionSchema = z.object({
   /** Set to steer a listener rule; unset to steer the listener's default action. */
   ruleArn: z.string().startsWith('arn:', 'a rule ARN starts with "arn:"').optional(),
   targetGroups: z.array(targetGroupConfigSchema).min(1).max(MAX_TARGET_GROUPS_PER_ACTION),
+  /**
+   * The weights the CloudFormation template declares, in `targetGroups` order. A deploy resets the
+   * live action to these; when the controller sees exactly them, it restores what it last wrote.
+   */
+  templateWeights: z.array(z.number().int().min(0).max(MAX_WEIGHT)).optional(),
 });
 export type SteeredAction = z.infer<typeof steeredActionSchema>;
 
