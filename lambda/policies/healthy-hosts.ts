@@ -1,0 +1,36 @@
+/**
+ * The simplest built-in policy: each target group's weight is proportional to its healthy host
+ * count now, so equal hosts get equal traffic and a group losing hosts loses traffic at once.
+ */
+import { z } from 'zod';
+import { PolicyDefinition } from '../contract';
+
+export const healthyHostsParameters = z
+  .object({
+    /** A group with fewer healthy hosts than this is drained, as long as another group has enough. */
+    minHealthyHosts: z.number().int().min(1).max(1000).default(1),
+  })
+  .strict();
+export type HealthyHostsParameters = z.infer<typeof healthyHostsParameters>;
+
+export const healthyHostsPolicy: PolicyDefinition<HealthyHostsParameters> = {
+  name: 'healthy-hosts',
+  parameters: healthyHostsParameters,
+  decide: ({ targetGroups, parameters }) => {
+    const hosts = targetGroups.map((g) => g.healthyHostCount);
+    const enough = hosts.map((h) => h >= parameters.minHealthyHosts);
+    const state = null;
+
+    if (!hosts.some((h) => h > 0)) {
+      return { weights: hosts, reason: 'no target group has a healthy host', state, hold: true };
+    }
+    if (!enough.some(Boolean)) {
+      return { weights: hosts, reason: `no group has ${parameters.minHealthyHosts} healthy hosts; weights follow healthy hosts`, state };
+    }
+
+    const drain = targetGroups.filter((g, i) => !enough[i] && g.healthyHostCount > 0).map((g) => g.targetGroupArn);
+    const weights = hosts.map((h, i) => (enough[i] ? h : 0));
+    const split = targetGroups.map((g, i) => `${g.label} ${weights[i]}`).join(', ');
+    return { weights, reason: `weights follow healthy hosts: ${split}`, state, drain };
+  },
+};
