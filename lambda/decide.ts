@@ -84,7 +84,8 @@ export function decide(input: DecisionInput): Decision {
   const hold = (reason: string, policyReason: string, state: JsonValue): Decision => {
     const safe = safeCurrentWeights(current, healthy);
     const moved = labels.filter((_, i) => current[i] > 0 && safe[i] === 0);
-    const movedNote = moved.length > 0 ? `, except ${moved.join(', ')} (no healthy targets) cut to 0` : '';
+    const movedNote =
+      moved.length > 0 ? `, except ${moved.join(', ')} (no healthy targets) cut to 0` : '';
     return {
       weights: safe,
       write: !sameWeights(safe, rawCurrent),
@@ -98,10 +99,19 @@ export function decide(input: DecisionInput): Decision {
   };
 
   if (!healthy.some(Boolean)) {
-    return hold('no target group has a healthy target, so health gives no direction', '', previousState);
+    return hold(
+      'no target group has a healthy target, so health gives no direction',
+      '',
+      previousState,
+    );
   }
 
-  const dataCheck = checkData(groups, current, input.loadBalancerType, guardrails.minGroupsWithData);
+  const dataCheck = checkData(
+    groups,
+    current,
+    input.loadBalancerType,
+    guardrails.minGroupsWithData,
+  );
   if (dataCheck) return hold(dataCheck, '', previousState);
 
   const policyInput = {
@@ -126,7 +136,8 @@ export function decide(input: DecisionInput): Decision {
     const policyReason = typeof output?.reason === 'string' ? output.reason : '';
     return hold(`policy "${input.policy.name}" ${outputProblem}`, policyReason, previousState);
   }
-  if (output.hold) return hold(`policy "${input.policy.name}" held`, output.reason, output.state ?? null);
+  if (output.hold)
+    return hold(`policy "${input.policy.name}" held`, output.reason, output.state ?? null);
 
   return steer(input.policy.name, output, groups, current, rawCurrent, healthy, guardrails);
 }
@@ -148,7 +159,8 @@ function steer(
 
   const drainList = output.drain ?? [];
   for (const arn of drainList) {
-    if (!arns.includes(arn)) adjustments.push(`drain: ignored ${arn}, not a target group of this action`);
+    if (!arns.includes(arn))
+      adjustments.push(`drain: ignored ${arn}, not a target group of this action`);
   }
   let drained = arns.map((arn, i) => drainList.includes(arn) && healthy[i]);
   let live = healthy.map((h, i) => h && !drained[i]);
@@ -159,7 +171,8 @@ function steer(
   }
 
   healthy.forEach((h, i) => {
-    if (!h && policyShares[i] > 0) adjustments.push(`noHealthyTargets: ${labels[i]} ${fmt(policyShares[i])}->0`);
+    if (!h && policyShares[i] > 0)
+      adjustments.push(`noHealthyTargets: ${labels[i]} ${fmt(policyShares[i])}->0`);
   });
 
   let target = normalizeOver(output.weights, live);
@@ -175,9 +188,18 @@ function steer(
   const currentShares = sharesOf(current);
   let final = withMinimum;
   if (currentShares.some((s) => s > 0)) {
-    const limited = limitStepUp(withMinimum, currentShares, live, guardrails.maxStepUp, guardrails.minShare);
+    const limited = limitStepUp(
+      withMinimum,
+      currentShares,
+      live,
+      guardrails.maxStepUp,
+      guardrails.minShare,
+    );
     recordChanges(adjustments, 'maxStepUp', labels, withMinimum, limited.shares);
-    if (limited.relaxed) adjustments.push('maxStepUp: exceeded, as groups cut to 0 left share with no other place to go');
+    if (limited.relaxed)
+      adjustments.push(
+        'maxStepUp: exceeded, as groups cut to 0 left share with no other place to go',
+      );
     final = limited.shares;
   }
 
@@ -225,7 +247,9 @@ function checkData(
   const carrying = groups.filter((_, i) => current[i] > 0);
   const counted = carrying.length > 0 ? carrying : groups;
   const required = Math.min(minGroupsWithData, counted.length);
-  const withData = counted.filter((g) => g.minutes.some((m) => hasDatapoint(m, loadBalancerType))).length;
+  const withData = counted.filter((g) =>
+    g.minutes.some((m) => hasDatapoint(m, loadBalancerType)),
+  ).length;
   if (withData >= required) return undefined;
   return `insufficient data: ${withData} of ${counted.length} target groups with weight had a visible datapoint, ${required} needed`;
 }
@@ -238,18 +262,23 @@ function hasDatapoint(minute: MinuteObservation, loadBalancerType: LoadBalancerT
 
 /** What is wrong with a policy's output, or undefined when it can be used. */
 function checkPolicyOutput(output: PolicyOutput | undefined, count: number): string | undefined {
-  if (typeof output !== 'object' || output === null) return `returned ${describeValue(output)}, not an output object`;
-  if (!Array.isArray(output.weights)) return `returned weights ${describeValue(output.weights)}, not an array`;
+  if (typeof output !== 'object' || output === null)
+    return `returned ${describeValue(output)}, not an output object`;
+  if (!Array.isArray(output.weights))
+    return `returned weights ${describeValue(output.weights)}, not an array`;
   if (output.weights.length !== count) {
     return `returned ${output.weights.length} weights for ${count} target groups`;
   }
-  const bad = output.weights.findIndex((w) => typeof w !== 'number' || !Number.isFinite(w) || w < 0);
-  if (bad >= 0) return `returned weights[${bad}] = ${describeValue(output.weights[bad])}; a policy weight must be a finite number of 0 or more`;
+  const bad = output.weights.findIndex(
+    (w) => typeof w !== 'number' || !Number.isFinite(w) || w < 0,
+  );
+  if (bad >= 0)
+    return `returned weights[${bad}] = ${describeValue(output.weights[bad])}; a policy weight must be a finite number of 0 or more`;
   if (!isJson(output.state ?? null)) return 'returned a state that is not JSON';
   return undefined;
 }
 
-/** Current weights made safe: AWS-valid, no traffic to unhealthy groups while another is healthy. */
+/** Current weights made valid, sending nothing to unhealthy groups while another is healthy. */
 function safeCurrentWeights(current: readonly number[], healthy: readonly boolean[]): number[] {
   const anyHealthy = healthy.some(Boolean);
   const kept = current.map((w, i) => (anyHealthy && !healthy[i] ? 0 : w));
@@ -275,7 +304,9 @@ function sanitizeObservation(group: TargetGroupObservation): TargetGroupObservat
       latencyAvgMs: cleanMetric(m.latencyAvgMs),
       latencyP99Ms: cleanMetric(m.latencyP99Ms),
       healthyHostCount: cleanMetric(m.healthyHostCount),
-      custom: Object.fromEntries(Object.entries(m.custom ?? {}).map(([k, v]) => [k, cleanMetric(v)])),
+      custom: Object.fromEntries(
+        Object.entries(m.custom ?? {}).map(([k, v]) => [k, cleanMetric(v)]),
+      ),
     })),
   };
 }
@@ -290,14 +321,18 @@ function parsePolicyParameters(policy: PolicyDefinition<any>, parameters: unknow
 
   const issue = result.error.issues[0];
   if (issue.code === 'unrecognized_keys') {
-    throw new Error(`policy "${policy.name}" has no parameter ${issue.keys.join(', ')}; ${issue.message}`);
+    throw new Error(
+      `policy "${policy.name}" has no parameter ${issue.keys.join(', ')}; ${issue.message}`,
+    );
   }
   const received = issue.path.reduce<unknown>(
     (value, key) => (value as Record<PropertyKey, unknown> | undefined)?.[key as PropertyKey],
     parameters,
   );
   const name = issue.path.length > 0 ? issue.path.join('.') : '(all)';
-  throw new Error(`policy "${policy.name}" parameter ${name} is ${describeValue(received)}; ${issue.message}`);
+  throw new Error(
+    `policy "${policy.name}" parameter ${name} is ${describeValue(received)}; ${issue.message}`,
+  );
 }
 
 function recordChanges(
@@ -308,7 +343,8 @@ function recordChanges(
   after: readonly number[],
 ): void {
   before.forEach((b, i) => {
-    if (fmt(b) !== fmt(after[i])) adjustments.push(`${rule}: ${labels[i]} ${fmt(b)}->${fmt(after[i])}`);
+    if (fmt(b) !== fmt(after[i]))
+      adjustments.push(`${rule}: ${labels[i]} ${fmt(b)}->${fmt(after[i])}`);
   });
 }
 

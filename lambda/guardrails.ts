@@ -67,7 +67,9 @@ export function applyMinShare(
 
   // Each pass pins at least one more group, so this ends within one pass per group.
   for (let pass = 0; pass <= shares.length; pass++) {
-    const below = result.map((_, i) => i).filter((i) => live[i] && !pinned.has(i) && result[i] < minShare - EPSILON);
+    const below = result
+      .map((_, i) => i)
+      .filter((i) => live[i] && !pinned.has(i) && result[i] < minShare - EPSILON);
     if (below.length === 0) break;
     below.forEach((i) => pinned.add(i));
 
@@ -75,7 +77,9 @@ export function applyMinShare(
     const budget = 1 - pinned.size * minShare;
     const freeTotal = free.reduce((sum, i) => sum + result[i], 0);
     pinned.forEach((i) => (result[i] = minShare));
-    free.forEach((i) => (result[i] = freeTotal > 0 ? (result[i] / freeTotal) * budget : budget / free.length));
+    free.forEach(
+      (i) => (result[i] = freeTotal > 0 ? (result[i] / freeTotal) * budget : budget / free.length),
+    );
   }
   return result;
 }
@@ -120,7 +124,12 @@ export function limitStepUp(
  * Adds up to `amount` to `shares` in proportion to `room`, never more than a group's room unless
  * `unbounded`; returns what could not be placed.
  */
-function spread(shares: number[], room: readonly number[], amount: number, unbounded = false): number {
+function spread(
+  shares: number[],
+  room: readonly number[],
+  amount: number,
+  unbounded = false,
+): number {
   const totalRoom = room.reduce((sum, r) => sum + r, 0);
   if (totalRoom <= EPSILON || amount <= EPSILON) return amount;
 
@@ -153,7 +162,9 @@ export function toIntegerWeights(
 
   const floorOf = (i: number) => (kept[i] ? minimumAt(total) : 0);
   const exact = shares.map((s, i) => (kept[i] ? s * total : 0));
-  const weights = exact.map((e, i) => (kept[i] ? Math.max(Math.floor(e + EPSILON), floorOf(i)) : 0));
+  const weights = exact.map((e, i) =>
+    kept[i] ? Math.max(Math.floor(e + EPSILON), floorOf(i)) : 0,
+  );
   let missing = total - weights.reduce((sum, w) => sum + w, 0);
 
   const byRemainder = weights

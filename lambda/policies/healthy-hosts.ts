@@ -7,7 +7,7 @@ import { PolicyDefinition } from '../contract';
 
 export const healthyHostsParameters = z
   .object({
-    /** A group with fewer healthy hosts than this is drained, as long as another group has enough. */
+    /** A group with fewer healthy hosts than this is drained, while another group has enough. */
     minHealthyHosts: z.number().int().min(1).max(1000).default(1),
   })
   .strict();
@@ -25,10 +25,16 @@ export const healthyHostsPolicy: PolicyDefinition<HealthyHostsParameters> = {
       return { weights: hosts, reason: 'no target group has a healthy host', state, hold: true };
     }
     if (!enough.some(Boolean)) {
-      return { weights: hosts, reason: `no group has ${parameters.minHealthyHosts} healthy hosts; weights follow healthy hosts`, state };
+      return {
+        weights: hosts,
+        reason: `no group has ${parameters.minHealthyHosts} healthy hosts; weights follow healthy hosts`,
+        state,
+      };
     }
 
-    const drain = targetGroups.filter((g, i) => !enough[i] && g.healthyHostCount > 0).map((g) => g.targetGroupArn);
+    const drain = targetGroups
+      .filter((g, i) => !enough[i] && g.healthyHostCount > 0)
+      .map((g) => g.targetGroupArn);
     const weights = hosts.map((h, i) => (enough[i] ? h : 0));
     const split = targetGroups.map((g, i) => `${g.label} ${weights[i]}`).join(', ');
     return { weights, reason: `weights follow healthy hosts: ${split}`, state, drain };
