@@ -2,7 +2,7 @@
  * The example app: an ALB service and an NLB service, each spreading traffic over two fleets by
  * weight. Kept apart from bin/app.ts so tests build the same app without spawning a process.
  */
-import { App, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import { App, Duration, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -84,6 +84,7 @@ export class WebServiceStack extends Stack {
       { fleet: this.onDemand, weight: 80 },
       { fleet: this.spot, weight: 20 },
     ]);
+    acknowledgeNoScalingNotifications(this.onDemand, this.spot);
     this.service.addWeightedRule('Api', {
       priority: 10,
       pathPatterns: ['/api/*'],
@@ -139,6 +140,7 @@ export class TcpServiceStack extends Stack {
       { fleet: this.blue, weight: 90 },
       { fleet: this.green, weight: 10 },
     ]);
+    acknowledgeNoScalingNotifications(this.blue, this.green);
   }
 }
 
@@ -151,6 +153,16 @@ function webServerUserData(): ec2.UserData {
     'systemctl enable --now nginx',
   );
   return userData;
+}
+
+/** The example names no operator to notify of scaling events; a real service passes a topic. */
+function acknowledgeNoScalingNotifications(...fleets: Fleet[]): void {
+  for (const fleet of fleets) {
+    Validations.of(fleet.autoScalingGroup.node.defaultChild!).acknowledge({
+      id: 'AwsSolutions-AS3',
+      reason: 'The example has no operator to notify; Fleet takes notificationsTopic for that.',
+    });
+  }
 }
 
 export interface ExampleAppOptions {

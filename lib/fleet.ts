@@ -1,7 +1,8 @@
-import { Lazy, Size, Token } from 'aws-cdk-lib';
+import { Duration, Lazy, Size, Token, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ImportedFleet, ImportedFleetAttributes } from './imported-fleet';
 import { createTargetGroup, TargetGroupOptions } from './target-group';
@@ -125,6 +126,20 @@ export interface FleetProps extends TargetGroupOptions {
    * @default - none
    */
   readonly scheduledActions?: FleetScheduledAction[];
+
+  /**
+   * How long a new instance has before failed load balancer health checks get it replaced.
+   *
+   * @default Duration.minutes(5)
+   */
+  readonly healthCheckGracePeriod?: Duration;
+
+  /**
+   * A topic told of every launch, termination and their errors.
+   *
+   * @default - no notifications
+   */
+  readonly notificationsTopic?: sns.ITopic;
 }
 
 /**
@@ -223,7 +238,11 @@ export class Fleet extends Construct implements IFleet {
       desiredCapacity: props.desiredCapacity,
       healthChecks: autoscaling.HealthChecks.withAdditionalChecks({
         additionalTypes: [autoscaling.AdditionalHealthCheckType.ELB],
+        gracePeriod: props.healthCheckGracePeriod ?? Duration.minutes(5),
       }),
+      notifications: props.notificationsTopic
+        ? [{ topic: props.notificationsTopic, scalingEvents: autoscaling.ScalingEvents.ALL }]
+        : undefined,
       ...(props.mixedInstances
         ? { mixedInstancesPolicy: mixedInstancesPolicy(this.launchTemplate, props.mixedInstances) }
         : { launchTemplate: this.launchTemplate }),
@@ -236,6 +255,15 @@ export class Fleet extends Construct implements IFleet {
     }
 
     this.addScaling(props);
+
+    if (props.mixedInstances) {
+      Validations.of(this.autoScalingGroup.node.defaultChild!).acknowledge({
+        id: 'AwsSolutions-EC26',
+        reason:
+          'The rule cannot follow a mixed instances policy to its launch template; that template ' +
+          'encrypts the root volume.',
+      });
+    }
   }
 
   private addScaling(props: FleetProps): void {
