@@ -27,6 +27,12 @@ import {
   toIntegerWeights,
 } from './guardrails';
 
+/**
+ * How the reason of a decision held for lack of data begins; the WeightController's alarm on
+ * such holds matches the decision log line by it.
+ */
+export const INSUFFICIENT_DATA_REASON = 'insufficient data';
+
 export interface DecisionInput {
   readonly nowMs: number;
   readonly actionId: string;
@@ -251,7 +257,7 @@ function checkData(
     g.minutes.some((m) => hasDatapoint(m, loadBalancerType)),
   ).length;
   if (withData >= required) return undefined;
-  return `insufficient data: ${withData} of ${counted.length} target groups with weight had a visible datapoint, ${required} needed`;
+  return `${INSUFFICIENT_DATA_REASON}: ${withData} of ${counted.length} target groups with weight had a visible datapoint, ${required} needed`;
 }
 
 function hasDatapoint(minute: MinuteObservation, loadBalancerType: LoadBalancerType): boolean {
