@@ -31,7 +31,7 @@ describe('callAws', () => {
   it('does not retry an error that retrying cannot fix', async () => {
     const call = jest.fn().mockRejectedValue(awsError('AccessDenied', 403));
 
-    const error = await callAws('ModifyListener', call, instantRetry()).catch((e) => e);
+    const error = (await callAws('ModifyListener', call, instantRetry()).catch((e: unknown) => e)) as AwsCallError;
 
     expect(error).toBeInstanceOf(AwsCallError);
     expect(error.errorName).toBe('AccessDenied');
