@@ -4,7 +4,6 @@
  */
 import { Guardrails, JsonValue, MAX_WEIGHT, PolicyDefinition } from '../../lambda/contract';
 import { decide } from '../../lambda/decide';
-import { solveOracle } from './oracle';
 import { Controller, ControllerView } from './simulate';
 
 /**
@@ -38,14 +37,7 @@ export function oracle(): Controller {
 }
 
 export function delayedOracle(): Controller {
-  let previous: number[] | undefined;
-  return {
-    name: 'B2d',
-    run: (view) => {
-      previous = solveOracle(view.truthDelayed, previous);
-      return sharesToWeights(previous);
-    },
-  };
+  return { name: 'B2d', run: (view) => sharesToWeights(view.solveOracle(view.truthDelayed)) };
 }
 
 /**
@@ -115,6 +107,9 @@ export function policyController(
       lastReason = decision.reason;
       return decision.weights;
     },
-    finish: () => ({ state: state ?? null, holds, lastReason }),
+    finish: () => {
+      const phase = state !== null && typeof state === 'object' && !Array.isArray(state) ? state.phase : undefined;
+      return { phase: phase ?? null, holds, lastReason };
+    },
   };
 }

@@ -40,6 +40,8 @@ export interface ControllerView {
   readonly oracleShares: readonly number[];
   /** Weights proportional to each group's starting capacity (B1). */
   readonly startingCapacityWeights: readonly number[];
+  /** The oracle, shared with the run's other minutes and runs, for baselines that re-solve. */
+  readonly solveOracle: (problem: OracleProblem) => readonly number[];
 }
 
 export interface Controller {
@@ -278,6 +280,7 @@ export function simulate(scenario: Scenario, controller: Controller, options: Si
       truthDelayed: alignTruth(truthDelayed, truthNow),
       oracleShares: oracleNow,
       startingCapacityWeights: order.map((g) => Math.round((999 * startingCapacity[g]) / Math.max(...startingCapacity))),
+      solveOracle: (problem) => oracle.solve(problem),
     };
     const next = controller.run(view);
     checkWeights(controller.name, next, order.length);
