@@ -102,6 +102,20 @@ function sameArns(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((arn, i) => arn === b[i]);
 }
 
+/**
+ * `weights` with every group that has no healthy target cut to 0 while another group has some,
+ * the rule the decision step also follows; undefined when that would leave nothing routed.
+ */
+export function withoutUnhealthyGroups(
+  weights: readonly number[],
+  observations: readonly TargetGroupObservation[],
+): number[] | undefined {
+  const healthy = observations.map((o) => Number.isFinite(o.healthyHostCount) && o.healthyHostCount > 0);
+  if (!healthy.some(Boolean)) return [...weights];
+  const safe = weights.map((w, i) => (healthy[i] ? w : 0));
+  return safe.some((w) => w > 0) ? safe : undefined;
+}
+
 function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
@@ -136,13 +150,16 @@ export function planAction(input: PlanInput): ActionPlan {
     return hold('freeze', `weights frozen by hand until ${iso(state.override.untilMs)}`);
   }
   if (state.override?.kind === 'set-weights' && state.override.weights) {
-    const weights = [...state.override.weights];
+    const asSet = state.override.weights;
+    // A hand-set weight never sends traffic to a group without healthy targets while one has some.
+    const weights = withoutUnhealthyGroups(asSet, input.observations) ?? evenOverHealthy(input.observations);
+    const cut = sameWeights(weights, asSet) ? '' : ` (set [${asSet.join(', ')}]; groups without healthy targets cut to 0)`;
     return {
       actionId: config.id,
       mode: 'override',
       weights,
       write: !sameWeights(weights, liveWeights),
-      reason: `weights set by hand until ${iso(state.override.untilMs)}`,
+      reason: `weights set by hand until ${iso(state.override.untilMs)}${cut}`,
       decision: undefined,
       outsideChangeSeen: false,
       nextState: state,
@@ -151,13 +168,19 @@ export function planAction(input: PlanInput): ActionPlan {
 
   const expected = state.lastWritten?.weights;
   if (expected && !sameWeights(expected, liveWeights)) {
-    if (config.templateWeights && sameWeights(config.templateWeights, liveWeights)) {
+    const restorable = withoutUnhealthyGroups(expected, input.observations);
+    const deployReset = !!config.templateWeights && sameWeights(config.templateWeights, liveWeights);
+    if (deployReset && !restorable) {
+      // What it wrote routed only to groups that have lost their healthy targets: steer afresh.
+      return steer(input, { ...state, lastWritten: undefined, outsideChange: undefined }, liveWeights);
+    }
+    if (deployReset && restorable) {
       return {
         actionId: config.id,
         mode: 'restore-after-deploy',
-        weights: [...expected],
+        weights: restorable,
         write: true,
-        reason: `live weights [${liveWeights.join(', ')}] are the template's, as a deploy leaves them; restoring the last written [${expected.join(', ')}]`,
+        reason: `live weights [${liveWeights.join(', ')}] are the template's, as a deploy leaves them; restoring the last written [${restorable.join(', ')}]`,
         decision: undefined,
         outsideChangeSeen: false,
         nextState: { ...state, outsideChange: undefined },
@@ -187,6 +210,13 @@ export function planAction(input: PlanInput): ActionPlan {
   }
 
   return steer(input, { ...state, outsideChange: undefined }, liveWeights);
+}
+
+/** Equal weights over the groups with healthy targets (over all groups when none has any). */
+function evenOverHealthy(observations: readonly TargetGroupObservation[]): number[] {
+  const healthy = observations.map((o) => o.healthyHostCount > 0);
+  const any = healthy.some(Boolean);
+  return healthy.map((h) => (h || !any ? 100 : 0));
 }
 
 function steer(input: PlanInput, state: ActionState, liveWeights: number[]): ActionPlan {

@@ -130,4 +130,26 @@ describe('planAction', () => {
 
     expect(p.mode).toBe('steer');
   });
+
+  it('cuts a group without healthy targets from hand-set weights while another group has some', () => {
+    const override = { kind: 'set-weights' as const, weights: [500, 0, 499], targetGroupArns: ARNS, setAtMs: NOW_MS - MINUTE, untilMs: NOW_MS + MINUTE };
+
+    const p = plan([10, 10, 10], { override }, [2, 2, 0]);
+
+    expect(p.weights).toEqual([500, 0, 0]);
+    expect(p.reason).toMatch(/set \[500, 0, 499\]; groups without healthy targets cut to 0/);
+  });
+
+  it('restores after a deploy without the groups that have lost their healthy targets', () => {
+    const p = plan([10, 10, 10], { lastWritten: written([600, 300, 99]) }, [2, 2, 0]);
+
+    expect(p).toMatchObject({ mode: 'restore-after-deploy', weights: [600, 300, 0] });
+  });
+
+  it('steers afresh after a deploy when what it wrote routed only to groups now without healthy targets', () => {
+    const p = plan([10, 10, 10], { lastWritten: written([0, 0, 999]) }, [2, 2, 0]);
+
+    expect(p.mode).toBe('steer');
+    expect(p.weights[2]).toBe(0);
+  });
 });
