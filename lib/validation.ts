@@ -4,9 +4,9 @@
  * their values are only known at deploy time.
  *
  * aws-cdk-lib already checks, correctly and at synth time, the target group name (length, edge
- * hyphens, characters) and that an ALB health check's timeout is below its interval: those are
- * left to it. It checks nothing else of an ALB health check, and its NLB threshold and timeout
- * checks fail on tokens, so health checks are checked here for both.
+ * hyphens, characters): that is left to it. It checks little of an ALB health check (protocol,
+ * timeout below interval) and its NLB checks compare tokens as numbers, so health checks are
+ * checked here for both. aws-cdk-lib 2.276 still rejects a token NLB threshold count at synth.
  */
 import { Duration, Token } from 'aws-cdk-lib';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -19,6 +19,16 @@ const MAX_GROUP_STICKINESS_SECONDS = 604_800;
 /** Throws a validation error; the message is one line so it can be grepped. */
 export function fail(message: string): never {
   throw new Error(message);
+}
+
+/** "an HTTP", "a TCP": the article a protocol's name takes when read aloud. */
+export function aProtocol(protocol: elbv2.Protocol): string {
+  return protocol.startsWith('HTTP') ? `an ${protocol}` : `a ${protocol}`;
+}
+
+/** "an application load balancer" or "a network load balancer". */
+export function aLoadBalancer(kind: LoadBalancerKind): string {
+  return kind === LoadBalancerKind.APPLICATION ? 'an application load balancer' : 'a network load balancer';
 }
 
 function isUnresolvedNumber(value: number | undefined): boolean {
@@ -78,8 +88,8 @@ export function checkWeightedFleets(
     checkInteger(`${property}[${index}].weight`, entry.weight, 0, MAX_WEIGHT, 'a weight');
     if (entry.fleet.loadBalancerKind !== kind) {
       fail(
-        `${property}[${index}].fleet "${entry.fleet.label}" is for a ${entry.fleet.loadBalancerKind} ` +
-          `load balancer; this listener is on a ${kind} load balancer`,
+        `${property}[${index}].fleet "${entry.fleet.label}" is for ${aLoadBalancer(entry.fleet.loadBalancerKind)}; ` +
+          `this listener is on ${aLoadBalancer(kind)}`,
       );
     }
   });
@@ -198,16 +208,16 @@ export function checkListenerProtocol(
 ): void {
   const allowed = LISTENER_PROTOCOLS[kind];
   if (!allowed.includes(protocol)) {
-    fail(`protocol is ${protocol}; a ${kind} load balancer listens on ${allowed.join(', ')}`);
+    fail(`protocol is ${protocol}; ${aLoadBalancer(kind)} listens on ${allowed.join(', ')}`);
   }
 
   const secure = SECURE_PROTOCOLS.includes(protocol);
   if (secure && certificateCount === 0) {
-    fail(`certificates is empty; a ${protocol} listener needs at least one certificate`);
+    fail(`certificates is empty; ${aProtocol(protocol)} listener needs at least one certificate`);
   }
   if (!secure && certificateCount > 0) {
     fail(
-      `certificates holds ${certificateCount}; a ${protocol} listener takes no certificate ` +
+      `certificates holds ${certificateCount}; ${aProtocol(protocol)} listener takes no certificate ` +
         `(use ${kind === LoadBalancerKind.APPLICATION ? 'HTTPS' : 'TLS'})`,
     );
   }
@@ -227,7 +237,7 @@ export function checkTargetProtocol(
       : (NLB_TARGET_PROTOCOLS[listenerProtocol] ?? []);
   if (!allowed.includes(targetProtocol)) {
     fail(
-      `${property} is ${targetProtocol}; a ${listenerProtocol} listener forwards to ` +
+      `${property} is ${targetProtocol}; ${aProtocol(listenerProtocol)} listener forwards to ` +
         `${allowed.join(' or ')} target groups`,
     );
   }
@@ -237,7 +247,7 @@ export function checkTargetProtocol(
 export function checkFleetTargetProtocol(kind: LoadBalancerKind, protocol: elbv2.Protocol): void {
   const allowed = LISTENER_PROTOCOLS[kind];
   if (!allowed.includes(protocol)) {
-    fail(`targetProtocol is ${protocol}; a target group behind a ${kind} load balancer uses ${allowed.join(', ')}`);
+    fail(`targetProtocol is ${protocol}; a target group behind ${aLoadBalancer(kind)} uses ${allowed.join(', ')}`);
   }
 }
 
@@ -302,14 +312,14 @@ export function checkHealthCheck(
   const httpCheck = HTTP_HEALTH_CHECK_PROTOCOLS.includes(protocol);
   if (healthCheck.path !== undefined) {
     if (!httpCheck) {
-      fail(`healthCheck.path is "${healthCheck.path}"; a ${protocol} health check has no path (use HTTP or HTTPS)`);
+      fail(`healthCheck.path is "${healthCheck.path}"; ${aProtocol(protocol)} health check has no path (use HTTP or HTTPS)`);
     }
     checkHealthCheckPath(healthCheck.path);
   }
   if (healthCheck.healthyHttpCodes !== undefined) {
     if (!httpCheck) {
       fail(
-        `healthCheck.healthyHttpCodes is "${healthCheck.healthyHttpCodes}"; a ${protocol} ` +
+        `healthCheck.healthyHttpCodes is "${healthCheck.healthyHttpCodes}"; ${aProtocol(protocol)} ` +
           `health check has no HTTP codes (use HTTP or HTTPS)`,
       );
     }

@@ -13,6 +13,7 @@ import {
   checkRuleConditions,
   checkTargetProtocol,
   checkWeightedFleets,
+  aProtocol,
   fail,
 } from './validation';
 
@@ -244,7 +245,7 @@ export class WeightedLoadBalancer extends Construct {
       checkInteger('port', props.port, 1, 65535, 'a port');
       checkGroupStickiness('props', kind, props.groupStickinessDuration, props.groupStickiness);
       if (props.redirectHttpToHttps === true && protocol !== elbv2.Protocol.HTTPS) {
-        fail(`redirectHttpToHttps is true on a ${protocol} listener; it needs an HTTPS ALB listener`);
+        fail(`redirectHttpToHttps is true on ${aProtocol(protocol)} listener; it needs an HTTPS ALB listener`);
       }
       if (props.dropInvalidHeaderFields !== undefined && !application) {
         fail(`dropInvalidHeaderFields is ${props.dropInvalidHeaderFields}; only an ALB parses HTTP headers`);
