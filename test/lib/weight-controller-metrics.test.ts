@@ -8,7 +8,12 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { ActionPlan } from '../../lambda/control';
 import { decide, INSUFFICIENT_DATA_REASON } from '../../lambda/decide';
 import { healthyHostsPolicy } from '../../lambda/policies/healthy-hosts';
-import { logDecision, publishActionMetrics, publishRunMetrics } from '../../lambda/telemetry';
+import {
+  ActionReport,
+  logDecision,
+  publishActionMetrics,
+  publishRunMetrics,
+} from '../../lambda/telemetry';
 import { INSUFFICIENT_DATA_HOLDS_METRIC } from '../../lib/weight-controller';
 import { group, input, minute } from '../lambda/decide-fixtures';
 import { controllerStack } from './weight-controller-fixtures';
@@ -65,12 +70,12 @@ function emittedMetrics(): Set<string> {
       } as unknown as ActionPlan;
       const report = {
         actionId: action.id,
-        mode: 'steer',
-        outcome: 'written',
+        mode: 'steer' as const,
+        outcome: 'written' as const,
         liveWeights: [1, 1],
         weights: [1, 1],
         reason: '',
-      } as const;
+      } satisfies ActionReport;
       publishActionMetrics(NAMESPACE, action, plan, report);
     }
     publishRunMetrics(NAMESPACE, true);
@@ -153,12 +158,12 @@ describe('the controller metrics the construct watches', () => {
     } as unknown as ActionPlan;
     const report = {
       actionId: 'web-default',
-      mode: 'steer',
-      outcome: 'unchanged',
+      mode: 'steer' as const,
+      outcome: 'unchanged' as const,
       liveWeights: [999],
       weights: [999],
       reason: decision.reason,
-    } as const;
+    } satisfies ActionReport;
 
     const [line] = captureJsonLines(() =>
       logDecision(new Logger({ serviceName: 'test' }), plan, report, [], {}, false),
