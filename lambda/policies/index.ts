@@ -1,10 +1,12 @@
 /** The built-in policies by name, and the lookup the handler uses to pick one. */
 import { PolicyDefinition } from '../contract';
+import { adaptivePolicy } from './adaptive';
 import { healthyHostsPolicy } from './healthy-hosts';
 
 // Each policy has its own parameter type; decide() parses parameters with the policy's own schema.
 export const builtInPolicies: Record<string, PolicyDefinition<any>> = {
   [healthyHostsPolicy.name]: healthyHostsPolicy,
+  [adaptivePolicy.name]: adaptivePolicy,
 };
 
 /** The policy called `name` among `policies` (the built-in ones by default). */

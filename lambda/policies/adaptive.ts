@@ -1,0 +1,259 @@
+/**
+ * The adaptive policy: estimates each target group's capacity per healthy host from its load and
+ * latency (each host read as a single-server queue), smooths it, and steers a damped step toward
+ * the split that minimises the p99 those capacities imply, with every error counted as a latency
+ * penalty.
+ *
+ * Why not chase latency: the latency a group shows moves when its traffic moves, and the metrics
+ * are minutes late, so a controller that chases latency oscillates. Capacity per host barely moves
+ * with traffic, so steering toward the split it implies, a fraction `gain` of the way each minute,
+ * converges (a loop that corrects K of the error it sees d minutes late is stable for
+ * K < 2·sin(π / (2(2d + 1))): 0.618 at d = 2, 0.445 at d = 3).
+ */
+import { z } from 'zod';
+import { JsonValue, MinuteObservation, PolicyDefinition, TargetGroupObservation } from '../contract';
+
+export const adaptiveParameters = z
+  .object({
+    /** Fraction of the gap to the target split closed per run; capacity barely moves with traffic, so 0.5 converges. Default 0.5. */
+    gain: z.number().gt(0).max(1).default(0.5),
+    /** Weight of the newest minute in the smoothed estimates (0–1]. Default 0.5. */
+    smoothing: z.number().gt(0).max(1).default(0.5),
+    /** Latency an error counts as, in ms, so that fast failures never look fast. Default 2000. */
+    errorPenaltyMs: z.number().min(0).max(60_000).default(2000),
+    /** Highest utilisation the target split plans for any group, leaving room for estimate error. Default 0.8. */
+    maxUtilisation: z.number().gt(0).max(0.99).default(0.8),
+    /**
+     * A minute whose successful requests took longer than this multiple of the group's learned
+     * service time, with errors, reads as overload (capacity exceeded), not as a failing group. Default 3.
+     */
+    overloadLatencyFactor: z.number().min(1).max(100).default(3),
+    /** Error rate above which a group is cut at once to its target instead of stepping. Default 0.05. */
+    fastCutErrorRate: z.number().min(0).max(1).default(0.05),
+    /** Largest rise of a group's share per run after an error cut, so it is restored slowly. Default 0.05. */
+    restoreStep: z.number().gt(0).max(1).default(0.05),
+    /** Minutes a group is restored slowly after its last error cut. Default 10. */
+    restoreMinutes: z.number().int().min(0).max(120).default(10),
+    /** Smallest share of every group with healthy hosts, so it keeps producing metrics (0–0.2). Default 0.02. */
+    floor: z.number().min(0).max(0.2).default(0.02),
+    /** The smaller floor of a group failing more than `fastCutErrorRate`: enough to see it recover. Default 0.005. */
+    failingFloor: z.number().min(0).max(0.2).default(0.005),
+    /** No change unless some group's share moves by more than this (0–0.2). Default 0.02. */
+    deadband: z.number().min(0).max(0.2).default(0.02),
+    /** Minutes with fewer requests than this are too thin to learn from. Default 20. */
+    minRequests: z.number().int().min(1).default(20),
+  })
+  .strict();
+export type AdaptiveParameters = z.infer<typeof adaptiveParameters>;
+
+interface GroupEstimate {
+  /** Smoothed requests per second one healthy host serves at most. */
+  hostCapacity: number;
+  /** Smoothed fraction of requests that fail while the group is not overloaded. */
+  errorRate: number;
+  /** Start of the newest minute already learned from, so a minute is never counted twice. */
+  learnedMs: number;
+  /** When the group was last cut for errors or overload. */
+  cutMs: number;
+}
+
+interface Reading {
+  readonly hostCapacity: number;
+  readonly errorRate: number;
+  readonly overloaded: boolean;
+}
+
+function readState(state: JsonValue | undefined): Record<string, GroupEstimate> {
+  if (state && typeof state === 'object' && !Array.isArray(state) && typeof state.groups === 'object') {
+    return { ...(state.groups as unknown as Record<string, GroupEstimate>) };
+  }
+  return {};
+}
+
+/** What one visible minute says about a group, or undefined when it is too thin. */
+function read(minute: MinuteObservation, hosts: number, known: GroupEstimate | undefined, p: AdaptiveParameters): Reading | undefined {
+  const requests = minute.requestCount;
+  if (minute.noData || requests === null || requests < p.minRequests || minute.latencyAvgMs === null) return undefined;
+  const errors = Math.min(requests, minute.http5xxCount ?? 0);
+  const errorRate = errors / requests;
+  // Errors answer fast; what the successful requests took says how busy the hosts are.
+  const okLatencyMs = errorRate < 1 ? Math.max(0.1, (minute.latencyAvgMs - errorRate * 5) / (1 - errorRate)) : minute.latencyAvgMs;
+  const hostCount = Math.max(1, minute.healthyHostCount ?? hosts);
+  const perHost = requests / 60 / hostCount;
+  const serviceMs = known ? 1000 / known.hostCapacity : Infinity;
+  if (errorRate >= p.fastCutErrorRate && okLatencyMs > p.overloadLatencyFactor * serviceMs) {
+    // Overloaded: what was served well is a floor under capacity; the queue hides the rest.
+    const servedWell = ((requests - errors) / 60 / hostCount) * 1.2;
+    return { hostCapacity: Math.max(servedWell, known!.hostCapacity * 0.3), errorRate: 0, overloaded: true };
+  }
+  // Each host as a single-server queue: latency = 1 / (capacity − load), so capacity = load + 1/latency.
+  return { hostCapacity: perHost * (1 - errorRate) + 1000 / okLatencyMs, errorRate, overloaded: false };
+}
+
+export const adaptivePolicy: PolicyDefinition<AdaptiveParameters> = {
+  name: 'adaptive',
+  parameters: adaptiveParameters,
+  decide: ({ targetGroups, parameters: p, state, nowMs }) => {
+    const previous = readState(state);
+    const groups: Record<string, GroupEstimate> = {};
+    const cut: boolean[] = [];
+    const totalRequestsPerSecond = newestLoad(targetGroups);
+
+    targetGroups.forEach((g) => {
+      let estimate: GroupEstimate | undefined = previous[g.targetGroupArn] ? { ...previous[g.targetGroupArn] } : undefined;
+      let cutNow = false;
+      for (const minute of g.minutes) {
+        if (estimate && minute.startMs <= estimate.learnedMs) continue;
+        const seen = read(minute, g.healthyHostCount, estimate, p);
+        if (!seen) continue;
+        // A minute that began before the last cut shows the old weights: the cut already answered it.
+        if (estimate && seen.overloaded && minute.startMs < estimate.cutMs) {
+          estimate.learnedMs = minute.startMs;
+          continue;
+        }
+        cutNow = seen.overloaded || seen.errorRate >= p.fastCutErrorRate;
+        if (!estimate) {
+          estimate = { hostCapacity: seen.hostCapacity, errorRate: seen.errorRate, learnedMs: minute.startMs, cutMs: 0 };
+          continue;
+        }
+        // Bad news is believed at once, good news is smoothed: capacity falls and errors rise fast.
+        const falling = seen.hostCapacity < estimate.hostCapacity;
+        const capacityWeight = seen.overloaded ? 1 : falling ? Math.max(p.smoothing, 0.8) : p.smoothing;
+        const errorWeight = seen.errorRate > estimate.errorRate ? 1 : p.smoothing;
+        estimate = {
+          hostCapacity: estimate.hostCapacity + capacityWeight * (seen.hostCapacity - estimate.hostCapacity),
+          errorRate: seen.overloaded ? estimate.errorRate : estimate.errorRate + errorWeight * (seen.errorRate - estimate.errorRate),
+          learnedMs: minute.startMs,
+          cutMs: cutNow ? nowMs : estimate.cutMs,
+        };
+      }
+      if (estimate) groups[g.targetGroupArn] = estimate;
+      cut.push(cutNow);
+    });
+
+    const known = targetGroups.map((g) => groups[g.targetGroupArn]);
+    const nextState = { groups } as unknown as JsonValue;
+    if (!known.some(Boolean) || totalRequestsPerSecond <= 0) {
+      return { weights: targetGroups.map((g) => g.currentWeight), reason: 'no group has a visible minute to learn from yet', state: nextState, hold: true };
+    }
+
+    const target = targetSplit(targetGroups, known, totalRequestsPerSecond, p);
+    const current = sharesOf(targetGroups.map((g) => g.currentWeight));
+    const next = current.map((c, i) => {
+      if (target[i] < c && cut[i]) return target[i];
+      const step = c + p.gain * (target[i] - c);
+      const restoring = known[i] !== undefined && nowMs - known[i]!.cutMs < p.restoreMinutes * 60_000;
+      return restoring ? Math.min(step, c + p.restoreStep) : step;
+    });
+    const floors = known.map((k) => (k && k.errorRate >= p.fastCutErrorRate ? p.failingFloor : p.floor));
+    const weights = withFloor(sharesOf(next), targetGroups, floors);
+    const largestMove = Math.max(...weights.map((w, i) => Math.abs(w - current[i])));
+    const split = targetGroups.map((g, i) => `${g.label} ${target[i].toFixed(2)}`).join(', ');
+    if (largestMove <= p.deadband && current.some((c) => c > 0)) {
+      return { weights: current, reason: `within the deadband of the capacity split (${split})`, state: nextState };
+    }
+    return { weights, reason: `stepping ${p.gain} of the way to the capacity split ${split}`, state: nextState };
+  },
+};
+
+/** Requests per second over all groups in the newest minute every group with traffic shows. */
+function newestLoad(targetGroups: readonly TargetGroupObservation[]): number {
+  const byMinute = new Map<number, number>();
+  for (const g of targetGroups) {
+    for (const m of g.minutes) byMinute.set(m.startMs, (byMinute.get(m.startMs) ?? 0) + (m.requestCount ?? 0));
+  }
+  const newest = Math.max(...byMinute.keys());
+  return Number.isFinite(newest) ? byMinute.get(newest)! / 60 : 0;
+}
+
+/**
+ * The split that minimises the modelled p99: group i is h_i single-server hosts of capacity K_i,
+ * so a request there takes an exponential time of rate K_i − load per host; its errors sit at the
+ * penalty. Found by pairwise transfers of shrinking size.
+ */
+function targetSplit(
+  targetGroups: readonly TargetGroupObservation[],
+  known: readonly (GroupEstimate | undefined)[],
+  lambda: number,
+  p: AdaptiveParameters,
+): number[] {
+  const measured = known.filter((k): k is GroupEstimate => k !== undefined);
+  // A group not yet measured is assumed typical until its own minutes arrive.
+  const typical = measured.reduce((s, k) => s + k.hostCapacity, 0) / measured.length;
+  const capacity = known.map((k) => k?.hostCapacity ?? typical);
+  const errors = known.map((k) => k?.errorRate ?? 0);
+  const hosts = targetGroups.map((g) => g.healthyHostCount);
+  const live = hosts.map((h) => h > 0);
+  const p99 = (shares: readonly number[]) => modelQuantile(shares, capacity, errors, hosts, lambda, p);
+
+  let shares = sharesOf(capacity.map((k, i) => (live[i] ? k * hosts[i] : 0)));
+  let best = p99(shares);
+  for (const step of [0.05, 0.02, 0.005]) {
+    for (let round = 0; round < 200; round++) {
+      let improved = false;
+      for (let from = 0; from < shares.length; from++) {
+        for (let to = 0; to < shares.length; to++) {
+          if (from === to || !live[to] || shares[from] < step) continue;
+          const trial = [...shares];
+          trial[from] -= step;
+          trial[to] += step;
+          const value = p99(trial);
+          if (value < best - 1e-9) {
+            shares = trial;
+            best = value;
+            improved = true;
+          }
+        }
+      }
+      if (!improved) break;
+    }
+  }
+  return shares;
+}
+
+/** Modelled p99 in ms; a split that loads a group past `maxUtilisation` scores worse the further. */
+function modelQuantile(
+  shares: readonly number[],
+  capacity: readonly number[],
+  errors: readonly number[],
+  hosts: readonly number[],
+  lambda: number,
+  p: AdaptiveParameters,
+): number {
+  const rates: number[] = [];
+  const mass: number[] = [];
+  let errorMass = 0;
+  let overload = 0;
+  for (let i = 0; i < shares.length; i++) {
+    if (shares[i] <= 0) continue;
+    const load = (shares[i] * lambda * (1 - errors[i])) / Math.max(1, hosts[i]);
+    const utilisation = load / capacity[i];
+    if (utilisation > p.maxUtilisation) overload += utilisation - p.maxUtilisation;
+    rates.push(Math.max(capacity[i] * (1 - p.maxUtilisation), capacity[i] - load) / 1000);
+    mass.push(shares[i] * (1 - errors[i]));
+    errorMass += shares[i] * errors[i];
+  }
+  if (overload > 0) return 1e9 * (1 + overload);
+  if (errorMass >= 0.01) return p.errorPenaltyMs * (1 + errorMass);
+  const tail = (t: number) => rates.reduce((s, r, k) => s + mass[k] * Math.exp(-r * t), 0);
+  let low = 0;
+  let high = 1;
+  while (tail(high) > 0.01 - errorMass && high < 1e7) high *= 2;
+  for (let k = 0; k < 40; k++) {
+    const middle = (low + high) / 2;
+    if (tail(middle) > 0.01 - errorMass) low = middle;
+    else high = middle;
+  }
+  return high;
+}
+
+function sharesOf(values: readonly number[]): number[] {
+  const total = values.reduce((s, v) => s + v, 0);
+  return values.map((v) => (total > 0 ? v / total : 0));
+}
+
+/** Lifts every group with healthy hosts to its floor, taking it from the others in proportion. */
+function withFloor(shares: readonly number[], groups: readonly TargetGroupObservation[], floors: readonly number[]): number[] {
+  const lifted = shares.map((s, i) => (groups[i].healthyHostCount > 0 ? Math.max(s, floors[i]) : 0));
+  return sharesOf(lifted);
+}
