@@ -35,14 +35,20 @@ export class WebServiceStack extends Stack {
       certificates,
     });
     const vpc = this.service.vpc;
-    const healthCheck = { path: '/health', healthyHttpCodes: '200', interval: Duration.seconds(30) };
+    const healthCheck = {
+      path: '/health',
+      healthyHttpCodes: '200',
+      interval: Duration.seconds(30),
+    };
 
     this.onDemand = new Fleet(this, 'OnDemand', {
       vpc,
       loadBalancerKind: LoadBalancerKind.APPLICATION,
       label: 'on-demand',
       instanceType: new ec2.InstanceType('m7g.large'),
-      machineImage: ec2.MachineImage.latestAmazonLinux2023({ cpuType: ec2.AmazonLinuxCpuType.ARM_64 }),
+      machineImage: ec2.MachineImage.latestAmazonLinux2023({
+        cpuType: ec2.AmazonLinuxCpuType.ARM_64,
+      }),
       userData: webServerUserData(),
       minCapacity: 2,
       maxCapacity: 10,
@@ -69,7 +75,9 @@ export class WebServiceStack extends Stack {
       loadBalancerKind: LoadBalancerKind.APPLICATION,
       label: 'spot',
       mixedInstances: {
-        instanceTypes: ['c7i.large', 'c6i.large', 'm6i.large'].map((type) => new ec2.InstanceType(type)),
+        instanceTypes: ['c7i.large', 'c6i.large', 'm6i.large'].map(
+          (type) => new ec2.InstanceType(type),
+        ),
         onDemandBaseCapacity: 0,
         onDemandPercentageAboveBaseCapacity: 0,
       },
@@ -173,7 +181,10 @@ export interface ExampleAppOptions {
 /** Builds the example app's stacks into `app`. */
 export function buildExampleApp(app: App, options: ExampleAppOptions = {}) {
   const env = { region: EXAMPLE_REGION };
-  const web = new WebServiceStack(app, 'WeightedWebService', { env, certificateArn: options.certificateArn });
+  const web = new WebServiceStack(app, 'WeightedWebService', {
+    env,
+    certificateArn: options.certificateArn,
+  });
   const tcp = new TcpServiceStack(app, 'WeightedTcpService', { env });
   return { web, tcp };
 }

@@ -80,7 +80,8 @@ export class ExistingTargetsFleet extends Construct implements IFleet {
     this.targetGroupFullName = created.fullName;
     this.applicationTargetGroup = created.applicationTargetGroup;
     this.networkTargetGroup = created.networkTargetGroup;
-    this.targetGroupArn = (created.applicationTargetGroup ?? created.networkTargetGroup)!.targetGroupArn;
+    this.targetGroupArn = (created.applicationTargetGroup ??
+      created.networkTargetGroup)!.targetGroupArn;
     if (props.securityGroups && props.securityGroups.length > 0) {
       this.connections = new ec2.Connections({ securityGroups: props.securityGroups });
     }

@@ -195,7 +195,13 @@ export class Fleet extends Construct implements IFleet {
 
     const targetGroup = (() => {
       try {
-        return createTargetGroup(this, props.loadBalancerKind, props.vpc, elbv2.TargetType.INSTANCE, props);
+        return createTargetGroup(
+          this,
+          props.loadBalancerKind,
+          props.vpc,
+          elbv2.TargetType.INSTANCE,
+          props,
+        );
       } catch (error) {
         throw new Error(`${this.node.path}: ${(error as Error).message}`);
       }
@@ -205,7 +211,8 @@ export class Fleet extends Construct implements IFleet {
     this.targetGroupFullName = targetGroup.fullName;
     this.applicationTargetGroup = targetGroup.applicationTargetGroup;
     this.networkTargetGroup = targetGroup.networkTargetGroup;
-    this.targetGroupArn = (targetGroup.applicationTargetGroup ?? targetGroup.networkTargetGroup)!.targetGroupArn;
+    this.targetGroupArn = (targetGroup.applicationTargetGroup ??
+      targetGroup.networkTargetGroup)!.targetGroupArn;
 
     this.launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
       instanceType: props.instanceType,
@@ -220,11 +227,14 @@ export class Fleet extends Construct implements IFleet {
       blockDevices: [
         {
           deviceName: '/dev/xvda',
-          volume: ec2.BlockDeviceVolume.ebs((props.rootVolumeSize ?? Size.gibibytes(8)).toGibibytes(), {
-            encrypted: true,
-            volumeType: ec2.EbsDeviceVolumeType.GP3,
-            deleteOnTermination: true,
-          }),
+          volume: ec2.BlockDeviceVolume.ebs(
+            (props.rootVolumeSize ?? Size.gibibytes(8)).toGibibytes(),
+            {
+              encrypted: true,
+              volumeType: ec2.EbsDeviceVolumeType.GP3,
+              deleteOnTermination: true,
+            },
+          ),
         },
       ],
     });
@@ -303,7 +313,8 @@ function mixedInstancesPolicy(
       onDemandBaseCapacity: options.onDemandBaseCapacity ?? 0,
       onDemandPercentageAboveBaseCapacity: options.onDemandPercentageAboveBaseCapacity ?? 0,
       spotAllocationStrategy:
-        options.spotAllocationStrategy ?? autoscaling.SpotAllocationStrategy.PRICE_CAPACITY_OPTIMIZED,
+        options.spotAllocationStrategy ??
+        autoscaling.SpotAllocationStrategy.PRICE_CAPACITY_OPTIMIZED,
     },
   };
 }
@@ -326,7 +337,12 @@ function checkFleetProps(props: FleetProps): void {
     if (types.length < 1 || types.length > 40) {
       fail(`mixedInstances.instanceTypes holds ${types.length}; it holds 1 to 40 instance types`);
     }
-    checkInteger('mixedInstances.onDemandBaseCapacity', props.mixedInstances.onDemandBaseCapacity, 0, 10_000);
+    checkInteger(
+      'mixedInstances.onDemandBaseCapacity',
+      props.mixedInstances.onDemandBaseCapacity,
+      0,
+      10_000,
+    );
     checkInteger(
       'mixedInstances.onDemandPercentageAboveBaseCapacity',
       props.mixedInstances.onDemandPercentageAboveBaseCapacity,
@@ -345,9 +361,20 @@ function checkFleetProps(props: FleetProps): void {
           `request count scaling needs an application load balancer (use targetCpuUtilizationPercent)`,
       );
     }
-    checkInteger('targetRequestsPerMinutePerTarget', props.targetRequestsPerMinutePerTarget, 1, 1e9);
+    checkInteger(
+      'targetRequestsPerMinutePerTarget',
+      props.targetRequestsPerMinutePerTarget,
+      1,
+      1e9,
+    );
   }
-  checkInteger('targetCpuUtilizationPercent', props.targetCpuUtilizationPercent, 1, 100, 'a percentage');
+  checkInteger(
+    'targetCpuUtilizationPercent',
+    props.targetCpuUtilizationPercent,
+    1,
+    100,
+    'a percentage',
+  );
 }
 
 function checkCapacities(props: FleetProps): void {
@@ -363,6 +390,8 @@ function checkCapacities(props: FleetProps): void {
   }
   const desired = props.desiredCapacity;
   if (known(desired) && ((known(min) && desired! < min) || (known(max) && desired! > max))) {
-    fail(`desiredCapacity is ${desired}; it must be from minCapacity (${min}) to maxCapacity (${max})`);
+    fail(
+      `desiredCapacity is ${desired}; it must be from minCapacity (${min}) to maxCapacity (${max})`,
+    );
   }
 }

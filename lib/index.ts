@@ -5,3 +5,4 @@ export * from './existing-targets-fleet';
 export * from './target-group';
 export * from './steered-action';
 export * from './weighted-load-balancer';
+export * from './weight-controller';

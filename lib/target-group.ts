@@ -61,7 +61,8 @@ export function createTargetGroup(
   options: TargetGroupOptions,
 ): CreatedTargetGroup {
   const application = kind === LoadBalancerKind.APPLICATION;
-  const protocol = options.targetProtocol ?? (application ? elbv2.Protocol.HTTP : elbv2.Protocol.TCP);
+  const protocol =
+    options.targetProtocol ?? (application ? elbv2.Protocol.HTTP : elbv2.Protocol.TCP);
   const port = options.targetPort ?? 80;
   checkFleetTargetProtocol(kind, protocol);
   checkHealthCheck(kind, options.healthCheck, protocol);
@@ -93,5 +94,7 @@ export function targetGroupFullNameFromArn(arn: string): string {
 
 /** The same protocol in aws-cdk-lib's ALB-only enum. */
 export function applicationProtocolOf(protocol: elbv2.Protocol): elbv2.ApplicationProtocol {
-  return protocol === elbv2.Protocol.HTTPS ? elbv2.ApplicationProtocol.HTTPS : elbv2.ApplicationProtocol.HTTP;
+  return protocol === elbv2.Protocol.HTTPS
+    ? elbv2.ApplicationProtocol.HTTPS
+    : elbv2.ApplicationProtocol.HTTP;
 }

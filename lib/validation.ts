@@ -28,7 +28,9 @@ export function aProtocol(protocol: elbv2.Protocol): string {
 
 /** "an application load balancer" or "a network load balancer". */
 export function aLoadBalancer(kind: LoadBalancerKind): string {
-  return kind === LoadBalancerKind.APPLICATION ? 'an application load balancer' : 'a network load balancer';
+  return kind === LoadBalancerKind.APPLICATION
+    ? 'an application load balancer'
+    : 'a network load balancer';
 }
 
 function isUnresolvedNumber(value: number | undefined): boolean {
@@ -58,7 +60,9 @@ function checkSeconds(property: string, duration: Duration | undefined, min: num
   const seconds = secondsOf(duration);
   if (seconds === undefined) return;
   if (!Number.isInteger(seconds) || seconds < min || seconds > max) {
-    fail(`${property} is ${seconds} seconds; it must be a whole number of seconds from ${min} to ${max}`);
+    fail(
+      `${property} is ${seconds} seconds; it must be a whole number of seconds from ${min} to ${max}`,
+    );
   }
 }
 
@@ -99,8 +103,16 @@ export function checkWeightedFleets(
     fail(`${property} weights are all 0; at least one weight must be above 0`);
   }
 
-  checkUnique(property, 'fleet', fleets.map((entry) => entry.fleet.node.path));
-  checkUnique(property, 'label', fleets.map((entry) => entry.fleet.label));
+  checkUnique(
+    property,
+    'fleet',
+    fleets.map((entry) => entry.fleet.node.path),
+  );
+  checkUnique(
+    property,
+    'label',
+    fleets.map((entry) => entry.fleet.label),
+  );
 }
 
 function checkUnique(property: string, what: string, values: string[]): void {
@@ -247,7 +259,9 @@ export function checkTargetProtocol(
 export function checkFleetTargetProtocol(kind: LoadBalancerKind, protocol: elbv2.Protocol): void {
   const allowed = LISTENER_PROTOCOLS[kind];
   if (!allowed.includes(protocol)) {
-    fail(`targetProtocol is ${protocol}; a target group behind ${aLoadBalancer(kind)} uses ${allowed.join(', ')}`);
+    fail(
+      `targetProtocol is ${protocol}; a target group behind ${aLoadBalancer(kind)} uses ${allowed.join(', ')}`,
+    );
   }
 }
 
@@ -299,7 +313,9 @@ export function checkHealthCheck(
 
   const protocol = healthCheck.protocol ?? defaultHealthCheckProtocol(kind, targetProtocol);
   if (!limits.protocols.includes(protocol)) {
-    fail(`healthCheck.protocol is ${protocol}; ${lb} health check uses ${limits.protocols.join(', ')}`);
+    fail(
+      `healthCheck.protocol is ${protocol}; ${lb} health check uses ${limits.protocols.join(', ')}`,
+    );
   }
 
   checkSeconds('healthCheck.interval', healthCheck.interval, 5, 300);
@@ -312,7 +328,9 @@ export function checkHealthCheck(
   const httpCheck = HTTP_HEALTH_CHECK_PROTOCOLS.includes(protocol);
   if (healthCheck.path !== undefined) {
     if (!httpCheck) {
-      fail(`healthCheck.path is "${healthCheck.path}"; ${aProtocol(protocol)} health check has no path (use HTTP or HTTPS)`);
+      fail(
+        `healthCheck.path is "${healthCheck.path}"; ${aProtocol(protocol)} health check has no path (use HTTP or HTTPS)`,
+      );
     }
     checkHealthCheckPath(healthCheck.path);
   }
@@ -338,7 +356,11 @@ function defaultHealthCheckProtocol(kind: LoadBalancerKind, targetProtocol: elbv
   return HTTP_HEALTH_CHECK_PROTOCOLS.includes(targetProtocol) ? targetProtocol : elbv2.Protocol.TCP;
 }
 
-function checkTimeoutAgainstInterval(healthCheck: elbv2.HealthCheck, limits: HealthCheckLimits, lb: string) {
+function checkTimeoutAgainstInterval(
+  healthCheck: elbv2.HealthCheck,
+  limits: HealthCheckLimits,
+  lb: string,
+) {
   const interval = secondsOf(healthCheck.interval);
   const timeout = secondsOf(healthCheck.timeout);
   if (interval === undefined || timeout === undefined) return;
@@ -420,7 +442,9 @@ export function checkRuleConditions(
   for (const [name, value] of values) {
     if (Token.isUnresolved(value)) continue;
     if (value.length === 0 || value.length > MAX_CONDITION_VALUE_LENGTH) {
-      fail(`${name} is "${value}"; a condition value has 1 to ${MAX_CONDITION_VALUE_LENGTH} characters`);
+      fail(
+        `${name} is "${value}"; a condition value has 1 to ${MAX_CONDITION_VALUE_LENGTH} characters`,
+      );
     }
   }
 }

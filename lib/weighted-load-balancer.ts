@@ -245,10 +245,14 @@ export class WeightedLoadBalancer extends Construct {
       checkInteger('port', props.port, 1, 65535, 'a port');
       checkGroupStickiness('props', kind, props.groupStickinessDuration, props.groupStickiness);
       if (props.redirectHttpToHttps === true && protocol !== elbv2.Protocol.HTTPS) {
-        fail(`redirectHttpToHttps is true on ${aProtocol(protocol)} listener; it needs an HTTPS ALB listener`);
+        fail(
+          `redirectHttpToHttps is true on ${aProtocol(protocol)} listener; it needs an HTTPS ALB listener`,
+        );
       }
       if (props.dropInvalidHeaderFields !== undefined && !application) {
-        fail(`dropInvalidHeaderFields is ${props.dropInvalidHeaderFields}; only an ALB parses HTTP headers`);
+        fail(
+          `dropInvalidHeaderFields is ${props.dropInvalidHeaderFields}; only an ALB parses HTTP headers`,
+        );
       }
     });
 
@@ -299,7 +303,9 @@ export class WeightedLoadBalancer extends Construct {
         certificates: props.certificates,
         sslPolicy: props.sslPolicy,
       });
-      const clients = common.internetFacing ? ec2.Peer.anyIpv4() : ec2.Peer.ipv4(this.vpc.vpcCidrBlock);
+      const clients = common.internetFacing
+        ? ec2.Peer.anyIpv4()
+        : ec2.Peer.ipv4(this.vpc.vpcCidrBlock);
       for (const allowed of portsOf(protocol, port)) {
         nlb.connections.allowFrom(clients, allowed, `Clients to the ${protocol} listener`);
       }
@@ -326,7 +332,9 @@ export class WeightedLoadBalancer extends Construct {
     if (props.fleets) this.forwardTo(props.fleets);
     this.node.addValidation({
       validate: () =>
-        this.defaultAction ? [] : ['the listener has no default action: pass fleets or call forwardTo()'],
+        this.defaultAction
+          ? []
+          : ['the listener has no default action: pass fleets or call forwardTo()'],
     });
   }
 
@@ -336,16 +344,22 @@ export class WeightedLoadBalancer extends Construct {
    */
   public forwardTo(fleets: WeightedFleet[]): void {
     this.guard(() => {
-      if (this.defaultAction) fail('forwardTo() was called twice; the listener has one default action');
+      if (this.defaultAction)
+        fail('forwardTo() was called twice; the listener has one default action');
       this.checkFleets('fleets', fleets);
     });
 
     if (this.applicationListener) {
-      this.applicationListener.addAction('Default', { action: this.albAction(fleets, this.stickiness) });
+      this.applicationListener.addAction('Default', {
+        action: this.albAction(fleets, this.stickiness),
+      });
     } else {
       this.networkListener!.addAction('Default', {
         action: elbv2.NetworkListenerAction.weightedForward(
-          fleets.map((entry) => ({ targetGroup: networkTargetGroupOf(entry.fleet), weight: entry.weight })),
+          fleets.map((entry) => ({
+            targetGroup: networkTargetGroupOf(entry.fleet),
+            weight: entry.weight,
+          })),
         ),
       });
       // aws-cdk-lib's NLB action can only render a DurationSeconds, which NLB rejects.
@@ -358,7 +372,11 @@ export class WeightedLoadBalancer extends Construct {
     }
 
     this.allowFleetsIn(fleets);
-    this.defaultAction = { id: `${this.actionIdPrefix}-default`, listenerArn: this.listenerArn, fleets };
+    this.defaultAction = {
+      id: `${this.actionIdPrefix}-default`,
+      listenerArn: this.listenerArn,
+      fleets,
+    };
   }
 
   /** Adds a path or host rule with its own weighted forward action (ALB only). */
@@ -370,17 +388,28 @@ export class WeightedLoadBalancer extends Construct {
 
     this.guard(() => {
       if (!this.applicationListener) {
-        fail(`${property} is a listener rule; path and host rules need an application load balancer`);
+        fail(
+          `${property} is a listener rule; path and host rules need an application load balancer`,
+        );
       }
       if (!ACTION_ID.test(actionId)) {
-        fail(`${property} makes the action id "${actionId}"; an id holds letters, digits, ".", "_" and "-" (at most 64)`);
+        fail(
+          `${property} makes the action id "${actionId}"; an id holds letters, digits, ".", "_" and "-" (at most 64)`,
+        );
       }
       checkRuleConditions(property, options.priority, pathPatterns, hostHeaders);
       const clash = this.rulePriorities.get(options.priority);
       if (clash !== undefined) {
-        fail(`${property}.priority is ${options.priority}; rule ${clash} has it already and priorities are unique`);
+        fail(
+          `${property}.priority is ${options.priority}; rule ${clash} has it already and priorities are unique`,
+        );
       }
-      checkGroupStickiness(property, this.loadBalancerKind, options.groupStickinessDuration, options.groupStickiness);
+      checkGroupStickiness(
+        property,
+        this.loadBalancerKind,
+        options.groupStickinessDuration,
+        options.groupStickiness,
+      );
       this.checkFleets(`${property}.fleets`, options.fleets);
     });
     this.rulePriorities.set(options.priority, id);
@@ -411,7 +440,9 @@ export class WeightedLoadBalancer extends Construct {
    * rules in the order they were added.
    */
   public steeredActions(): SteeredActionDescription[] {
-    const actions = this.defaultAction ? [this.defaultAction, ...this.ruleActions] : this.ruleActions;
+    const actions = this.defaultAction
+      ? [this.defaultAction, ...this.ruleActions]
+      : this.ruleActions;
     return actions.map((action) => ({
       id: action.id,
       loadBalancerKind: this.loadBalancerKind,
@@ -429,7 +460,10 @@ export class WeightedLoadBalancer extends Construct {
 
   private albAction(fleets: readonly WeightedFleet[], stickiness: GroupStickinessOptions) {
     return elbv2.ListenerAction.weightedForward(
-      fleets.map((entry) => ({ targetGroup: applicationTargetGroupOf(entry.fleet), weight: entry.weight })),
+      fleets.map((entry) => ({
+        targetGroup: applicationTargetGroupOf(entry.fleet),
+        weight: entry.weight,
+      })),
       { stickinessDuration: stickiness.groupStickinessDuration },
     );
   }
@@ -452,7 +486,11 @@ export class WeightedLoadBalancer extends Construct {
       if (!fleet.connections || fleet.targetPort === undefined) continue;
       const protocol = fleet.targetProtocol ?? elbv2.Protocol.TCP;
       for (const allowed of portsOf(protocol, fleet.targetPort)) {
-        fleet.connections.allowFrom(this.connections, allowed, `From load balancer ${this.node.id}`);
+        fleet.connections.allowFrom(
+          this.connections,
+          allowed,
+          `From load balancer ${this.node.id}`,
+        );
       }
     }
   }
@@ -472,7 +510,8 @@ export class WeightedLoadBalancer extends Construct {
     });
     Validations.of(bucket.node.defaultChild!).acknowledge({
       id: 'AwsSolutions-S1',
-      reason: 'This bucket holds access logs; logging its own access would need a bucket per bucket.',
+      reason:
+        'This bucket holds access logs; logging its own access would need a bucket per bucket.',
     });
     return bucket;
   }
@@ -494,7 +533,9 @@ function portsOf(protocol: elbv2.Protocol, port: number): ec2.Port[] {
 }
 
 function applicationTargetGroupOf(fleet: IFleet): elbv2.IApplicationTargetGroup {
-  return fleet.applicationTargetGroup ?? fail(`fleet "${fleet.label}" has no application target group`);
+  return (
+    fleet.applicationTargetGroup ?? fail(`fleet "${fleet.label}" has no application target group`)
+  );
 }
 
 function networkTargetGroupOf(fleet: IFleet): elbv2.INetworkTargetGroup {

@@ -38,7 +38,9 @@ function unacknowledgedFindings(app: App): Set<string> {
   const report = pack.validateScope(app);
   return new Set(
     report.violations.flatMap((violation) =>
-      violation.violatingResources.map((resource: any) => `${violation.ruleName} ${resource.constructPath}`),
+      violation.violatingResources.map(
+        (resource: any) => `${violation.ruleName} ${resource.constructPath}`,
+      ),
     ),
   );
 }
@@ -78,7 +80,10 @@ describe("cdk-nag's AwsSolutions pack on the example app", () => {
     expect(acknowledged.length).toBeGreaterThan(0);
     for (const ack of acknowledged) {
       expect(ack).toEqual(
-        expect.objectContaining({ isResource: true, rule: expect.stringMatching(/^AwsSolutions-[A-Z]+\d+$/) }),
+        expect.objectContaining({
+          isResource: true,
+          rule: expect.stringMatching(/^AwsSolutions-[A-Z]+\d+$/),
+        }),
       );
       expect(ack.reason.length).toBeGreaterThan(30);
     }
@@ -97,7 +102,11 @@ describe("cdk-nag's AwsSolutions pack on the example app", () => {
     const app = projectApp();
     buildExampleApp(app);
 
-    expect(acknowledgements(app).map((ack) => `${ack.rule} ${ack.path}`).sort()).toEqual([
+    expect(
+      acknowledgements(app)
+        .map((ack) => `${ack.rule} ${ack.path}`)
+        .sort(),
+    ).toEqual([
       'AwsSolutions-AS3 WeightedTcpService/Blue/Group/ASG',
       'AwsSolutions-AS3 WeightedTcpService/Green/Group/ASG',
       'AwsSolutions-AS3 WeightedWebService/OnDemand/Group/ASG',

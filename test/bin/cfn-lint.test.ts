@@ -39,7 +39,8 @@ function lintExampleApp(outdir: string): { templates: string[]; findings: CfnLin
     .map((name) => join(outdir, name));
 
   const run = spawnSync('cfn-lint', ['--format', 'json', ...templates], { encoding: 'utf8' });
-  if (run.error) throw new Error(`cfn-lint could not run (.ci/run installs it): ${run.error.message}`);
+  if (run.error)
+    throw new Error(`cfn-lint could not run (.ci/run installs it): ${run.error.message}`);
   // cfn-lint exits with a bit mask of the finding levels it saw; 1 means cfn-lint itself failed.
   if (run.status === 1) throw new Error(`cfn-lint failed: ${run.stderr}`);
   return { templates, findings: run.stdout.trim() ? JSON.parse(run.stdout) : [] };
@@ -61,7 +62,9 @@ describe('cfn-lint on the example app', () => {
   });
 
   it('finds no errors or warnings beyond the ones allowed with a reason', () => {
-    expect(result.findings.filter((finding) => !isAllowed(finding)).map(describeFinding)).toEqual([]);
+    expect(result.findings.filter((finding) => !isAllowed(finding)).map(describeFinding)).toEqual(
+      [],
+    );
   });
 
   it('still meets every allowed finding, so the list cannot go stale', () => {

@@ -23,8 +23,14 @@ export function stackWithVpc(): { app: App; stack: Stack; vpc: ec2.Vpc } {
 }
 
 /** The single resource of a type whose logical id starts with a construct id's prefix. */
-export function onlyResource(template: Template, type: string, idPrefix = ''): { id: string; props: any } {
-  const matches = Object.entries(template.findResources(type)).filter(([id]) => id.startsWith(idPrefix));
+export function onlyResource(
+  template: Template,
+  type: string,
+  idPrefix = '',
+): { id: string; props: any } {
+  const matches = Object.entries(template.findResources(type)).filter(([id]) =>
+    id.startsWith(idPrefix),
+  );
   if (matches.length !== 1) {
     throw new Error(`expected one ${type} starting with "${idPrefix}", found ${matches.length}`);
   }

@@ -3,7 +3,13 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { ExistingTargetsFleet, Fleet, FleetProps, LoadBalancerKind, WeightedLoadBalancer } from '../../lib';
+import {
+  ExistingTargetsFleet,
+  Fleet,
+  FleetProps,
+  LoadBalancerKind,
+  WeightedLoadBalancer,
+} from '../../lib';
 import { onlyResource, stackWithVpc } from './app-helpers';
 
 /** A fleet behind a load balancer of its kind, as scaling on request count needs one. */
@@ -43,8 +49,12 @@ describe('Fleet', () => {
     });
   });
 
-  it('registers its Auto Scaling group in its target group with ELB health checks and a grace period', () => {
-    const { stack, fleet, template } = fleetBehindLoadBalancer({ minCapacity: 2, maxCapacity: 8, desiredCapacity: 3 });
+  it('registers in its target group with ELB health checks after a grace period', () => {
+    const { stack, fleet, template } = fleetBehindLoadBalancer({
+      minCapacity: 2,
+      maxCapacity: 8,
+      desiredCapacity: 3,
+    });
 
     template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
       MinSize: '2',
@@ -80,12 +90,16 @@ describe('Fleet', () => {
   });
 
   it('tracks requests per minute per target through ALBRequestCountPerTarget', () => {
-    const { stack, fleet, template } = fleetBehindLoadBalancer({ targetRequestsPerMinutePerTarget: 6000 });
+    const { stack, fleet, template } = fleetBehindLoadBalancer({
+      targetRequestsPerMinutePerTarget: 6000,
+    });
     const policy = onlyResource(template, 'AWS::AutoScaling::ScalingPolicy');
     const spec = policy.props.TargetTrackingConfiguration;
 
     expect(spec.TargetValue).toBe(6000);
-    expect(spec.PredefinedMetricSpecification.PredefinedMetricType).toBe('ALBRequestCountPerTarget');
+    expect(spec.PredefinedMetricSpecification.PredefinedMetricType).toBe(
+      'ALBRequestCountPerTarget',
+    );
     // The label is app/NAME/ID/targetgroup/NAME/ID: the load balancer's part, then the group's.
     const label = spec.PredefinedMetricSpecification.ResourceLabel['Fn::Join'][1];
     expect(label.at(-1)).toEqual(stack.resolve(fleet.targetGroupFullName));
@@ -112,7 +126,11 @@ describe('Fleet', () => {
           minCapacity: 4,
           timeZone: 'Europe/Dublin',
         },
-        { id: 'Night', schedule: autoscaling.Schedule.cron({ hour: '22', minute: '0' }), minCapacity: 1 },
+        {
+          id: 'Night',
+          schedule: autoscaling.Schedule.cron({ hour: '22', minute: '0' }),
+          minCapacity: 1,
+        },
       ],
     });
 
@@ -247,7 +265,8 @@ describe('wrapping targets that already exist', () => {
 
   it('forwards to an imported target group and reads its CloudWatch dimension from the ARN', () => {
     const { stack, vpc } = stackWithVpc();
-    const arn = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/legacy-web/0123456789abcdef';
+    const arn =
+      'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/legacy-web/0123456789abcdef';
     const legacy = Fleet.fromTargetGroupArn(stack, 'Legacy', {
       targetGroupArn: arn,
       loadBalancerKind: LoadBalancerKind.APPLICATION,
@@ -260,7 +279,9 @@ describe('wrapping targets that already exist', () => {
     });
 
     Template.fromStack(stack).hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
-      DefaultActions: [{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: arn, Weight: 1 }] } }],
+      DefaultActions: [
+        { Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: arn, Weight: 1 }] } },
+      ],
     });
     expect(stack.resolve(service.steeredActions()[0].targetGroups[0].targetGroupDimension)).toBe(
       'targetgroup/legacy-web/0123456789abcdef',

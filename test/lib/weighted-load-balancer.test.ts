@@ -13,9 +13,16 @@ import {
 } from '../../lib';
 import { onlyResource, projectApp, stackWithVpc } from './app-helpers';
 
-const CERTIFICATE_ARN = 'arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555';
+const CERTIFICATE_ARN =
+  'arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555';
 
-function fleet(stack: Stack, vpc: ec2.IVpc, id: string, kind: LoadBalancerKind, protocol?: elbv2.Protocol) {
+function fleet(
+  stack: Stack,
+  vpc: ec2.IVpc,
+  id: string,
+  kind: LoadBalancerKind,
+  protocol?: elbv2.Protocol,
+) {
   return new Fleet(stack, id, {
     vpc,
     loadBalancerKind: kind,
@@ -41,7 +48,10 @@ function albService(extra: Partial<WeightedLoadBalancerProps> = {}) {
   return { stack, vpc, blue, green, service };
 }
 
-function nlbService(extra: Partial<WeightedLoadBalancerProps> = {}, targetProtocol?: elbv2.Protocol) {
+function nlbService(
+  extra: Partial<WeightedLoadBalancerProps> = {},
+  targetProtocol?: elbv2.Protocol,
+) {
   const { stack, vpc } = stackWithVpc();
   const blue = fleet(stack, vpc, 'Blue', LoadBalancerKind.NETWORK, targetProtocol);
   const green = fleet(stack, vpc, 'Green', LoadBalancerKind.NETWORK, targetProtocol);
@@ -132,7 +142,9 @@ describe('WeightedLoadBalancer on an Application Load Balancer', () => {
     const { stack } = albService({ deletionProtection: true });
 
     Template.fromStack(stack).hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
-      LoadBalancerAttributes: Match.arrayWith([{ Key: 'deletion_protection.enabled', Value: 'true' }]),
+      LoadBalancerAttributes: Match.arrayWith([
+        { Key: 'deletion_protection.enabled', Value: 'true' },
+      ]),
     });
   });
 
@@ -148,7 +160,9 @@ describe('WeightedLoadBalancer on an Application Load Balancer', () => {
     });
     template.hasResourceProperties('AWS::S3::Bucket', {
       BucketEncryption: {
-        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        ServerSideEncryptionConfiguration: [
+          { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+        ],
       },
       PublicAccessBlockConfiguration: {
         BlockPublicAcls: true,
@@ -179,9 +193,18 @@ describe('WeightedLoadBalancer on an Application Load Balancer', () => {
       (rule: any) => JSON.stringify(rule.Properties.GroupId) === JSON.stringify(blueGroup),
     );
     expect(ingress.map((rule: any) => rule.Properties)).toEqual([
-      expect.objectContaining({ SourceSecurityGroupId: lbGroup, FromPort: 80, ToPort: 80, IpProtocol: 'tcp' }),
+      expect.objectContaining({
+        SourceSecurityGroupId: lbGroup,
+        FromPort: 80,
+        ToPort: 80,
+        IpProtocol: 'tcp',
+      }),
     ]);
-    const blueGroupResource = onlyResource(template, 'AWS::EC2::SecurityGroup', 'BlueSecurityGroup');
+    const blueGroupResource = onlyResource(
+      template,
+      'AWS::EC2::SecurityGroup',
+      'BlueSecurityGroup',
+    );
     expect(blueGroupResource.props.SecurityGroupIngress).toBeUndefined();
   });
 
@@ -201,7 +224,10 @@ describe('WeightedLoadBalancer on an Application Load Balancer', () => {
       Protocol: 'HTTP',
       Port: 80,
       DefaultActions: [
-        { Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' } },
+        {
+          Type: 'redirect',
+          RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' },
+        },
       ],
     });
   });
@@ -209,7 +235,10 @@ describe('WeightedLoadBalancer on an Application Load Balancer', () => {
   it('gives ALB group stickiness its duration in seconds', () => {
     const { stack } = albService({ groupStickinessDuration: Duration.hours(1) });
 
-    expect(forwardConfigOf(Template.fromStack(stack), 'WebLoadBalancerListener').TargetGroupStickinessConfig).toEqual({
+    expect(
+      forwardConfigOf(Template.fromStack(stack), 'WebLoadBalancerListener')
+        .TargetGroupStickinessConfig,
+    ).toEqual({
       Enabled: true,
       DurationSeconds: 3600,
     });
@@ -217,7 +246,9 @@ describe('WeightedLoadBalancer on an Application Load Balancer', () => {
 
   it('creates a VPC with flow logs when none is passed', () => {
     const stack = new Stack(projectApp(), 'Standalone', { env: { region: 'eu-west-1' } });
-    const service = new WeightedLoadBalancer(stack, 'Web', { loadBalancerKind: LoadBalancerKind.APPLICATION });
+    const service = new WeightedLoadBalancer(stack, 'Web', {
+      loadBalancerKind: LoadBalancerKind.APPLICATION,
+    });
     const existing = new ExistingTargetsFleet(stack, 'Legacy', {
       vpc: service.vpc,
       loadBalancerKind: LoadBalancerKind.APPLICATION,
@@ -257,7 +288,10 @@ describe('WeightedLoadBalancer on a Network Load Balancer', () => {
   it('emits NLB group stickiness as Enabled alone, without a duration', () => {
     const { stack } = nlbService({ groupStickiness: true });
 
-    expect(forwardConfigOf(Template.fromStack(stack), 'TcpLoadBalancerListener').TargetGroupStickinessConfig).toEqual({
+    expect(
+      forwardConfigOf(Template.fromStack(stack), 'TcpLoadBalancerListener')
+        .TargetGroupStickinessConfig,
+    ).toEqual({
       Enabled: true,
     });
   });
@@ -274,12 +308,17 @@ describe('WeightedLoadBalancer on a Network Load Balancer', () => {
     });
     nlb.addListener('Listener', {
       port: 80,
-      defaultAction: elbv2.NetworkListenerAction.weightedForward([{ targetGroup: group, weight: 1 }], {
-        stickinessDuration: Duration.hours(1),
-      }),
+      defaultAction: elbv2.NetworkListenerAction.weightedForward(
+        [{ targetGroup: group, weight: 1 }],
+        {
+          stickinessDuration: Duration.hours(1),
+        },
+      ),
     });
 
-    expect(forwardConfigOf(Template.fromStack(stack), 'PlainListener').TargetGroupStickinessConfig).toEqual({
+    expect(
+      forwardConfigOf(Template.fromStack(stack), 'PlainListener').TargetGroupStickinessConfig,
+    ).toEqual({
       Enabled: true,
       DurationSeconds: 3600,
     });
@@ -295,12 +334,17 @@ describe('WeightedLoadBalancer on a Network Load Balancer', () => {
     });
     template.hasResourceProperties('AWS::EC2::SecurityGroup', {
       GroupDescription: Match.stringLikeRegexp('^Network Load Balancer Tcp'),
-      SecurityGroupIngress: [Match.objectLike({ CidrIp: '0.0.0.0/0', FromPort: 80, ToPort: 80, IpProtocol: 'tcp' })],
+      SecurityGroupIngress: [
+        Match.objectLike({ CidrIp: '0.0.0.0/0', FromPort: 80, ToPort: 80, IpProtocol: 'tcp' }),
+      ],
     });
   });
 
   it('opens UDP, not TCP, from the load balancer to fleets behind a UDP listener', () => {
-    const { stack, blue, service } = nlbService({ protocol: elbv2.Protocol.UDP }, elbv2.Protocol.UDP);
+    const { stack, blue, service } = nlbService(
+      { protocol: elbv2.Protocol.UDP },
+      elbv2.Protocol.UDP,
+    );
     const template = Template.fromStack(stack);
 
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
@@ -317,7 +361,9 @@ describe('WeightedLoadBalancer on a Network Load Balancer', () => {
 
     Template.fromStack(stack).hasResourceProperties('AWS::EC2::SecurityGroup', {
       GroupDescription: Match.stringLikeRegexp('^Network Load Balancer Tcp'),
-      SecurityGroupIngress: [Match.objectLike({ CidrIp: stack.resolve(vpc.vpcCidrBlock), FromPort: 80 })],
+      SecurityGroupIngress: [
+        Match.objectLike({ CidrIp: stack.resolve(vpc.vpcCidrBlock), FromPort: 80 }),
+      ],
     });
   });
 
@@ -357,9 +403,14 @@ describe('steeredActions', () => {
             targetGroupArn: stack.resolve(blue.targetGroupArn),
             label: 'blue',
             loadBalancerDimension: stack.resolve(service.loadBalancerFullName),
-            targetGroupDimension: { 'Fn::GetAtt': [expect.stringMatching(/^BlueTargetGroup/), 'TargetGroupFullName'] },
+            targetGroupDimension: {
+              'Fn::GetAtt': [expect.stringMatching(/^BlueTargetGroup/), 'TargetGroupFullName'],
+            },
           },
-          expect.objectContaining({ label: 'green', targetGroupArn: stack.resolve(green.targetGroupArn) }),
+          expect.objectContaining({
+            label: 'green',
+            targetGroupArn: stack.resolve(green.targetGroupArn),
+          }),
         ],
         templateWeights: [70, 30],
       },
