@@ -4,17 +4,13 @@
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { lambdaBundleOptions } from './esbuild-options.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 
 await build({
+  ...lambdaBundleOptions,
   entryPoints: [path.join(root, 'lambda', 'handler.ts')],
   outfile: path.join(root, 'dist', 'handler', 'index.js'),
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  minify: true,
-  legalComments: 'none',
-  logLevel: 'warning',
+  absWorkingDir: root,
 });
