@@ -1,12 +1,14 @@
 /** The built-in policies by name, and the lookup the handler uses to pick one. */
 import { PolicyDefinition } from '../contract';
 import { adaptivePolicy } from './adaptive';
+import { canaryPolicy } from './canary';
 import { healthyHostsPolicy } from './healthy-hosts';
 
 // Each policy has its own parameter type; decide() parses parameters with the policy's own schema.
 export const builtInPolicies: Record<string, PolicyDefinition<any>> = {
   [healthyHostsPolicy.name]: healthyHostsPolicy,
   [adaptivePolicy.name]: adaptivePolicy,
+  [canaryPolicy.name]: canaryPolicy,
 };
 
 /** The policy called `name` among `policies` (the built-in ones by default). */
