@@ -17,7 +17,11 @@ const SIZE_TARGET = 1.5;
 const IMPORT_TARGET = 1.2;
 
 /** The options scripts/bundle-handler.mjs uses, so the baseline is built the same way. */
-const SAME_AS_HANDLER: BuildOptions = { ...lambdaBundleOptions, metafile: true, absWorkingDir: ROOT };
+const SAME_AS_HANDLER: BuildOptions = {
+  ...lambdaBundleOptions,
+  metafile: true,
+  absWorkingDir: ROOT,
+};
 
 /** Every client and command the controller sends, so the baseline keeps what the handler keeps. */
 const SDK_ONLY_ENTRY = `
@@ -38,7 +42,9 @@ function median(values: readonly number[]): number {
 /** Milliseconds to require `file` in a fresh node process, measured inside it. */
 function coldImportMs(file: string): number {
   const script = `const t=process.hrtime.bigint();require(${JSON.stringify(file)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
-  return Number(execFileSync(process.execPath, ['--no-warnings', '-e', script], { encoding: 'utf8' }));
+  return Number(
+    execFileSync(process.execPath, ['--no-warnings', '-e', script], { encoding: 'utf8' }),
+  );
 }
 
 function largestInputs(metafile: Metafile, count: number): string[] {
@@ -62,10 +68,22 @@ async function main(): Promise<void> {
   writeFileSync(sdkEntry, SDK_ONLY_ENTRY);
 
   // The handler as shipped (same entry and options as the package build), plus a metafile.
-  execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'bundle-handler.mjs')], { cwd: ROOT, stdio: 'inherit' });
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'bundle-handler.mjs')], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
   const shipped = path.join(ROOT, 'dist', 'handler', 'index.js');
-  const handlerBuild = await build({ ...SAME_AS_HANDLER, entryPoints: [path.join(ROOT, 'lambda', 'handler.ts')], outfile: handlerFile });
-  const sdkBuild = await build({ ...SAME_AS_HANDLER, entryPoints: [sdkEntry], outfile: sdkFile, nodePaths: [path.join(ROOT, 'node_modules')] });
+  const handlerBuild = await build({
+    ...SAME_AS_HANDLER,
+    entryPoints: [path.join(ROOT, 'lambda', 'handler.ts')],
+    outfile: handlerFile,
+  });
+  const sdkBuild = await build({
+    ...SAME_AS_HANDLER,
+    entryPoints: [sdkEntry],
+    outfile: sdkFile,
+    nodePaths: [path.join(ROOT, 'node_modules')],
+  });
 
   const handlerBytes = statSync(shipped).size;
   const sdkBytes = statSync(sdkFile).size;
@@ -90,13 +108,21 @@ async function main(): Promise<void> {
   const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
   const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
 
-  console.log(`controller bundle vs SDK-clients-only bundle (${REPETITIONS} cold imports each, alternating, medians)`);
-  console.log(`  size         ${kib(handlerBytes).padStart(9)} vs ${kib(sdkBytes).padStart(9)}  ratio ${sizeRatio.toFixed(2)}  target <= ${SIZE_TARGET}  ${verdict(sizeRatio <= SIZE_TARGET)}`);
+  console.log(
+    `controller bundle vs SDK-clients-only bundle (${REPETITIONS} cold imports each, alternating, medians)`,
+  );
+  console.log(
+    `  size         ${kib(handlerBytes).padStart(9)} vs ${kib(sdkBytes).padStart(9)}  ratio ${sizeRatio.toFixed(2)}  target <= ${SIZE_TARGET}  ${verdict(sizeRatio <= SIZE_TARGET)}`,
+  );
   console.log(
     `  cold import  ${median(handlerTimes).toFixed(1).padStart(6)} ms vs ${median(sdkTimes).toFixed(1).padStart(6)} ms  ratio ${importRatio.toFixed(2)}  target <= ${IMPORT_TARGET}  ${verdict(importRatio <= IMPORT_TARGET)}`,
   );
-  console.log(`  largest parts of the controller bundle: ${largestInputs(handlerBuild.metafile!, 8).join(', ')}`);
-  console.log(`  largest parts of the SDK-only bundle:   ${largestInputs(sdkBuild.metafile!, 5).join(', ')}`);
+  console.log(
+    `  largest parts of the controller bundle: ${largestInputs(handlerBuild.metafile!, 8).join(', ')}`,
+  );
+  console.log(
+    `  largest parts of the SDK-only bundle:   ${largestInputs(sdkBuild.metafile!, 5).join(', ')}`,
+  );
 }
 
 main().catch((error) => {

@@ -27,7 +27,8 @@ export function formatIssues(error: z.ZodError, input: unknown): string {
     .map((issue) => {
       const path = formatPath(issue.path);
       const received = valueAt(input, issue.path);
-      const shown = received === undefined ? '' : ` (received ${JSON.stringify(received)?.slice(0, 80)})`;
+      const shown =
+        received === undefined ? '' : ` (received ${JSON.stringify(received)?.slice(0, 80)})`;
       return `${path || '(root)'}: ${issue.message}${shown}`;
     })
     .join('; ');
@@ -57,7 +58,7 @@ export function parseConfig(text: string, source: string): ControllerConfig {
   return parsed.data;
 }
 
-/** Reads the configuration from the environment, or from SSM when the environment names a parameter. */
+/** Reads the configuration from the environment, or from the SSM parameter it names. */
 export async function loadConfig(
   env: Readonly<Record<string, string | undefined>>,
   ssm: () => SSMClient,
@@ -68,8 +69,14 @@ export async function loadConfig(
 
   const name = env[CONFIG_PARAMETER_ENV];
   if (!name) {
-    throw new Error(`no configuration: set ${CONFIG_ENV} to the configuration JSON or ${CONFIG_PARAMETER_ENV} to the SSM parameter that holds it`);
+    throw new Error(
+      `no configuration: set ${CONFIG_ENV} to the configuration JSON or ${CONFIG_PARAMETER_ENV} to the SSM parameter that holds it`,
+    );
   }
-  const out = await callAws('GetParameter', () => ssm().send(new GetParameterCommand({ Name: name })), retry);
+  const out = await callAws(
+    'GetParameter',
+    () => ssm().send(new GetParameterCommand({ Name: name })),
+    retry,
+  );
   return parseConfig(out.Parameter?.Value ?? '', `SSM parameter ${name}`);
 }

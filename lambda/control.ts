@@ -61,7 +61,10 @@ export interface PlanInput {
   readonly outsideChangeHoldMinutes: number;
 }
 
-export function sameWeights(a: readonly number[] | undefined, b: readonly number[] | undefined): boolean {
+export function sameWeights(
+  a: readonly number[] | undefined,
+  b: readonly number[] | undefined,
+): boolean {
   return !!a && !!b && a.length === b.length && a.every((w, i) => w === b[i]);
 }
 
@@ -82,11 +85,18 @@ export function buildObservations(
 }
 
 /** Drops what no longer applies: an expired override, weights written for other target groups. */
-function currentState(config: SteeredAction, state: ActionState | undefined, nowMs: number): ActionState {
+function currentState(
+  config: SteeredAction,
+  state: ActionState | undefined,
+  nowMs: number,
+): ActionState {
   const arns = config.targetGroups.map((tg) => tg.targetGroupArn);
-  const fits = (w: WrittenWeights | undefined) => (w && sameArns(w.targetGroupArns, arns) ? w : undefined);
+  const fits = (w: WrittenWeights | undefined) =>
+    w && sameArns(w.targetGroupArns, arns) ? w : undefined;
   const override =
-    state?.override && state.override.untilMs > nowMs && (!state.override.targetGroupArns || sameArns(state.override.targetGroupArns, arns))
+    state?.override &&
+    state.override.untilMs > nowMs &&
+    (!state.override.targetGroupArns || sameArns(state.override.targetGroupArns, arns))
       ? state.override
       : undefined;
   return {
@@ -94,7 +104,10 @@ function currentState(config: SteeredAction, state: ActionState | undefined, now
     pendingWrite: fits(state?.pendingWrite),
     policyState: state?.policyState,
     override,
-    outsideChange: state?.outsideChange && state.outsideChange.weights.length === arns.length ? state.outsideChange : undefined,
+    outsideChange:
+      state?.outsideChange && state.outsideChange.weights.length === arns.length
+        ? state.outsideChange
+        : undefined,
   };
 }
 
@@ -110,7 +123,9 @@ export function withoutUnhealthyGroups(
   weights: readonly number[],
   observations: readonly TargetGroupObservation[],
 ): number[] | undefined {
-  const healthy = observations.map((o) => Number.isFinite(o.healthyHostCount) && o.healthyHostCount > 0);
+  const healthy = observations.map(
+    (o) => Number.isFinite(o.healthyHostCount) && o.healthyHostCount > 0,
+  );
   if (!healthy.some(Boolean)) return [...weights];
   const safe = weights.map((w, i) => (healthy[i] ? w : 0));
   return safe.some((w) => w > 0) ? safe : undefined;
@@ -125,7 +140,12 @@ export function planAction(input: PlanInput): ActionPlan {
   const liveWeights = [...live.weights];
   let state = currentState(config, input.state, nowMs);
   const arns = config.targetGroups.map((tg) => tg.targetGroupArn);
-  const hold = (mode: ControlMode, reason: string, outsideChangeSeen = false, nextState = state): ActionPlan => ({
+  const hold = (
+    mode: ControlMode,
+    reason: string,
+    outsideChangeSeen = false,
+    nextState = state,
+  ): ActionPlan => ({
     actionId: config.id,
     mode,
     weights: liveWeights,
@@ -139,11 +159,19 @@ export function planAction(input: PlanInput): ActionPlan {
   // A write that landed but whose run died before saving state is not someone else's change.
   if (state.pendingWrite) {
     const landed = sameWeights(state.pendingWrite.weights, liveWeights);
-    state = { ...state, lastWritten: landed ? state.pendingWrite : state.lastWritten, pendingWrite: undefined };
+    state = {
+      ...state,
+      lastWritten: landed ? state.pendingWrite : state.lastWritten,
+      pendingWrite: undefined,
+    };
   }
 
   if (live.mismatch) {
-    return hold('mismatch', `${live.mismatch}; the controller writes nothing until the configuration matches`, true);
+    return hold(
+      'mismatch',
+      `${live.mismatch}; the controller writes nothing until the configuration matches`,
+      true,
+    );
   }
 
   if (state.override?.kind === 'freeze') {
@@ -152,8 +180,11 @@ export function planAction(input: PlanInput): ActionPlan {
   if (state.override?.kind === 'set-weights' && state.override.weights) {
     const asSet = state.override.weights;
     // A hand-set weight never sends traffic to a group without healthy targets while one has some.
-    const weights = withoutUnhealthyGroups(asSet, input.observations) ?? evenOverHealthy(input.observations);
-    const cut = sameWeights(weights, asSet) ? '' : ` (set [${asSet.join(', ')}]; groups without healthy targets cut to 0)`;
+    const weights =
+      withoutUnhealthyGroups(asSet, input.observations) ?? evenOverHealthy(input.observations);
+    const cut = sameWeights(weights, asSet)
+      ? ''
+      : ` (set [${asSet.join(', ')}]; groups without healthy targets cut to 0)`;
     return {
       actionId: config.id,
       mode: 'override',
@@ -169,10 +200,15 @@ export function planAction(input: PlanInput): ActionPlan {
   const expected = state.lastWritten?.weights;
   if (expected && !sameWeights(expected, liveWeights)) {
     const restorable = withoutUnhealthyGroups(expected, input.observations);
-    const deployReset = !!config.templateWeights && sameWeights(config.templateWeights, liveWeights);
+    const deployReset =
+      !!config.templateWeights && sameWeights(config.templateWeights, liveWeights);
     if (deployReset && !restorable) {
       // What it wrote routed only to groups that have lost their healthy targets: steer afresh.
-      return steer(input, { ...state, lastWritten: undefined, outsideChange: undefined }, liveWeights);
+      return steer(
+        input,
+        { ...state, lastWritten: undefined, outsideChange: undefined },
+        liveWeights,
+      );
     }
     if (deployReset && restorable) {
       return {
@@ -189,7 +225,10 @@ export function planAction(input: PlanInput): ActionPlan {
     const seen = state.outsideChange;
     const known = seen && sameWeights(seen.weights, liveWeights);
     if (known && nowMs < seen.untilMs) {
-      return hold('outside-change', `respecting weights [${liveWeights.join(', ')}] set outside the controller at ${iso(seen.seenAtMs)} until ${iso(seen.untilMs)}`);
+      return hold(
+        'outside-change',
+        `respecting weights [${liveWeights.join(', ')}] set outside the controller at ${iso(seen.seenAtMs)} until ${iso(seen.untilMs)}`,
+      );
     }
     if (!known && input.outsideChangeHoldMinutes > 0) {
       const untilMs = nowMs + input.outsideChangeHoldMinutes * MINUTE_MS;
@@ -201,8 +240,12 @@ export function planAction(input: PlanInput): ActionPlan {
         { ...state, outsideChange },
       );
     }
-    // The hold is over (or zero): the outside weights become the baseline the controller steers from.
-    state = { ...state, lastWritten: { weights: liveWeights, targetGroupArns: arns, atMs: nowMs }, outsideChange: undefined };
+    // The hold is over (or zero): the outside weights become the baseline to steer from.
+    state = {
+      ...state,
+      lastWritten: { weights: liveWeights, targetGroupArns: arns, atMs: nowMs },
+      outsideChange: undefined,
+    };
     if (!known) {
       const steered = steer(input, state, liveWeights);
       return { ...steered, outsideChangeSeen: true };

@@ -28,7 +28,13 @@ import { LiveAction, readLiveActions } from './read-actions';
 import { readMetrics } from './read-metrics';
 import { readTargetHealth } from './read-target-health';
 import { ActionState, ControllerState, loadState, saveState } from './state';
-import { ActionOutcome, ActionReport, logDecision, publishActionMetrics, publishRunMetrics } from './telemetry';
+import {
+  ActionOutcome,
+  ActionReport,
+  logDecision,
+  publishActionMetrics,
+  publishRunMetrics,
+} from './telemetry';
 import { writeWeights } from './write-actions';
 
 export interface ControllerClients {
@@ -38,7 +44,7 @@ export interface ControllerClients {
 }
 
 export interface HandlerOptions {
-  /** SDK clients; each one not given is created on first use, with retries left to the controller. */
+  /** SDK clients; one not given is created on first use, leaving retries to `callAws`. */
   readonly clients?: Partial<ControllerClients>;
   /** Now, epoch milliseconds. A simulation passes a compressed clock. @default Date.now */
   readonly now?: () => number;
@@ -78,7 +84,10 @@ export interface CommandResult {
 
 export type ControllerResult = RunResult | CommandResult;
 
-export type ControllerHandler = (event: unknown, context?: { awsRequestId?: string }) => Promise<ControllerResult>;
+export type ControllerHandler = (
+  event: unknown,
+  context?: { awsRequestId?: string },
+) => Promise<ControllerResult>;
 
 /** A client that retries nothing itself: `callAws` owns the one retry policy. */
 function lazyClients(given: Partial<ControllerClients> | undefined) {
@@ -118,7 +127,10 @@ export function createHandler(options: HandlerOptions = {}): ControllerHandler {
       if (command.command === 'freeze' || command.command === 'resume') {
         const next = applyCommand(cfg, state, command, nowMs);
         await saveState(clients.ssm(), cfg.stateParameterName, next, retry);
-        logger.info('manual command', { command: command.command, actionId: command.actionId ?? 'all' });
+        logger.info('manual command', {
+          command: command.command,
+          actionId: command.actionId ?? 'all',
+        });
         return { command: command.command, nowMs, state: next };
       }
 
@@ -126,7 +138,11 @@ export function createHandler(options: HandlerOptions = {}): ControllerHandler {
       if (command.command === 'set-weights') {
         runState = applyCommand(cfg, state, command, nowMs);
         await saveState(clients.ssm(), cfg.stateParameterName, runState, retry);
-        logger.info('manual command', { command: command.command, actionId: command.actionId, weights: command.weights });
+        logger.info('manual command', {
+          command: command.command,
+          actionId: command.actionId,
+          weights: command.weights,
+        });
       }
       const result = await run(cfg, runState, nowMs, command.command);
       publishRunMetrics(namespace, false);
@@ -151,9 +167,15 @@ export function createHandler(options: HandlerOptions = {}): ControllerHandler {
     const live = await readLiveActions(elbv2, cfg.actions, retry);
     const arns = cfg.actions.flatMap((a) => a.targetGroups.map((tg) => tg.targetGroupArn));
     const health = await readTargetHealth(elbv2, arns, retry);
-    const metrics = await readMetrics(cloudwatch, cfg, nowMs, { percentiles: readPercentiles, retry });
+    const metrics = await readMetrics(cloudwatch, cfg, nowMs, {
+      percentiles: readPercentiles,
+      retry,
+    });
     const { alarms, missing } = await readAlarms(cloudwatch, cfg.alarmNames, retry);
-    const warnings = [...metrics.warnings, ...missing.map((n) => `alarm ${n} does not exist; the policy sees INSUFFICIENT_DATA`)];
+    const warnings = [
+      ...metrics.warnings,
+      ...missing.map((n) => `alarm ${n} does not exist; the policy sees INSUFFICIENT_DATA`),
+    ];
     for (const warning of warnings) logger.warn(warning);
 
     const observations = cfg.actions.map((a, i) => buildObservations(a, live[i], health, metrics));
@@ -174,16 +196,36 @@ export function createHandler(options: HandlerOptions = {}): ControllerHandler {
 
     const toWrite = cfg.dryRun ? [] : plans.filter((p) => p.write);
     if (toWrite.length > 0) {
-      await saveState(clients.ssm(), cfg.stateParameterName, withPendingWrites(cfg, state, plans, nowMs), retry);
+      await saveState(
+        clients.ssm(),
+        cfg.stateParameterName,
+        withPendingWrites(cfg, state, plans, nowMs),
+        retry,
+      );
     }
 
     const reports: ActionReport[] = [];
     const actions: Record<string, ActionState> = { ...state.actions };
     for (const [i, plan] of plans.entries()) {
       const { outcome, error } = await carryOut(cfg, live[i], plan);
-      const report = { actionId: plan.actionId, mode: plan.mode, outcome, liveWeights: [...live[i].weights], weights: plan.weights, reason: plan.reason, error };
+      const report = {
+        actionId: plan.actionId,
+        mode: plan.mode,
+        outcome,
+        liveWeights: [...live[i].weights],
+        weights: plan.weights,
+        reason: plan.reason,
+        error,
+      };
       reports.push(report);
-      actions[plan.actionId] = nextActionState(cfg, state.actions[plan.actionId], plan, outcome, nowMs, i);
+      actions[plan.actionId] = nextActionState(
+        cfg,
+        state.actions[plan.actionId],
+        plan,
+        outcome,
+        nowMs,
+        i,
+      );
       logDecision(logger, plan, report, observations[i], alarms, cfg.dryRun);
       publishActionMetrics(cfg.metrics.namespace, cfg.actions[i], plan, report);
     }
@@ -193,7 +235,9 @@ export function createHandler(options: HandlerOptions = {}): ControllerHandler {
     const failed = reports.filter((r) => r.outcome === 'failed');
     if (failed.length > 0) {
       const detail = failed.map((r) => `${r.actionId}: ${r.error}`).join('; ');
-      throw new Error(`writing weights failed for ${failed.map((r) => r.actionId).join(', ')} (written: ${written.join(', ') || 'none'}); ${detail}`);
+      throw new Error(
+        `writing weights failed for ${failed.map((r) => r.actionId).join(', ')} (written: ${written.join(', ') || 'none'}); ${detail}`,
+      );
     }
     return { command, nowMs, dryRun: cfg.dryRun, actions: reports, written, warnings };
   }
@@ -215,12 +259,20 @@ export function createHandler(options: HandlerOptions = {}): ControllerHandler {
   }
 }
 
-function withPendingWrites(cfg: ControllerConfig, state: ControllerState, plans: readonly ActionPlan[], nowMs: number): ControllerState {
+function withPendingWrites(
+  cfg: ControllerConfig,
+  state: ControllerState,
+  plans: readonly ActionPlan[],
+  nowMs: number,
+): ControllerState {
   const actions = { ...state.actions };
   plans.forEach((plan, i) => {
     if (!plan.write) return;
     const targetGroupArns = cfg.actions[i].targetGroups.map((tg) => tg.targetGroupArn);
-    actions[plan.actionId] = { ...actions[plan.actionId], pendingWrite: { weights: plan.weights, targetGroupArns, atMs: nowMs } };
+    actions[plan.actionId] = {
+      ...actions[plan.actionId],
+      pendingWrite: { weights: plan.weights, targetGroupArns, atMs: nowMs },
+    };
   });
   return { ...state, actions };
 }
@@ -237,10 +289,18 @@ function nextActionState(
   const targetGroupArns = cfg.actions[index].targetGroups.map((tg) => tg.targetGroupArn);
   switch (outcome) {
     case 'written':
-      return { ...plan.nextState, lastWritten: { weights: plan.weights, targetGroupArns, atMs: nowMs }, pendingWrite: undefined };
+      return {
+        ...plan.nextState,
+        lastWritten: { weights: plan.weights, targetGroupArns, atMs: nowMs },
+        pendingWrite: undefined,
+      };
     case 'dry-run':
       // A dry run writes nothing, so what was last written stays as it was.
-      return { ...plan.nextState, lastWritten: before?.lastWritten, pendingWrite: before?.pendingWrite };
+      return {
+        ...plan.nextState,
+        lastWritten: before?.lastWritten,
+        pendingWrite: before?.pendingWrite,
+      };
     case 'skipped-concurrent-change':
       return { ...before, pendingWrite: undefined };
     case 'failed':

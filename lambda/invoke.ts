@@ -1,6 +1,6 @@
 /**
- * Manual tuning by invoking the Lambda: set weights for a time, freeze, resume, status. A scheduled
- * event (or anything without a `command`) is a normal run. Overrides go into the controller's state,
+ * Manual tuning by invoking the Lambda: set weights for a time, freeze, resume, status. A
+ * scheduled event (or anything without a `command`) is a normal run. Overrides go into the state,
  * so every later run, on any instance, respects them until they expire.
  */
 import { ControllerConfig, InvokeEvent, invokeEventSchema } from './contract';
@@ -11,9 +11,11 @@ const MINUTE_MS = 60_000;
 
 /** The command an invoke event asks for; events without `command` (EventBridge schedules) run. */
 export function parseInvokeEvent(event: unknown): InvokeEvent {
-  if (event === null || typeof event !== 'object' || !('command' in event)) return { command: 'run' };
+  if (event === null || typeof event !== 'object' || !('command' in event))
+    return { command: 'run' };
   const parsed = invokeEventSchema.safeParse(event);
-  if (!parsed.success) throw new Error(`invoke event is invalid: ${formatIssues(parsed.error, event)}`);
+  if (!parsed.success)
+    throw new Error(`invoke event is invalid: ${formatIssues(parsed.error, event)}`);
   return parsed.data;
 }
 
@@ -38,12 +40,18 @@ export function weightsFromEvent(
   for (const key of Object.keys(byName)) {
     if (!names.has(key)) {
       const labels = action.targetGroups.map((tg) => tg.label).join(', ');
-      throw new Error(`weights.${key} names no target group of action "${actionId}"; use a label (${labels}) or a target group ARN`);
+      throw new Error(
+        `weights.${key} names no target group of action "${actionId}"; use a label (${labels}) or a target group ARN`,
+      );
     }
   }
-  const weights = action.targetGroups.map((tg) => byName[tg.label] ?? byName[tg.targetGroupArn] ?? 0);
+  const weights = action.targetGroups.map(
+    (tg) => byName[tg.label] ?? byName[tg.targetGroupArn] ?? 0,
+  );
   if (weights.every((w) => w === 0)) {
-    throw new Error(`weights are all 0 for action "${actionId}"; at least one target group must have a weight above 0`);
+    throw new Error(
+      `weights are all 0 for action "${actionId}"; at least one target group must have a weight above 0`,
+    );
   }
   return weights;
 }
@@ -63,7 +71,10 @@ export function applyCommand(
     if (event.command === 'set-weights') {
       const weights = weightsFromEvent(config, event.actionId, event.weights);
       const untilMs = nowMs + event.durationMinutes * MINUTE_MS;
-      actions[action.id] = { ...current, override: { kind: 'set-weights', weights, targetGroupArns, setAtMs: nowMs, untilMs } };
+      actions[action.id] = {
+        ...current,
+        override: { kind: 'set-weights', weights, targetGroupArns, setAtMs: nowMs, untilMs },
+      };
     } else if (event.command === 'freeze') {
       const untilMs = nowMs + event.durationMinutes * MINUTE_MS;
       actions[action.id] = { ...current, override: { kind: 'freeze', setAtMs: nowMs, untilMs } };

@@ -37,9 +37,9 @@ export const ACTION_METRICS = {
   decisions: 'Decisions',
   /** 1 when new weights were written and verified. */
   writes: 'Writes',
-  /** 1 when the weights were kept: insufficient data, policy hold, deadband, override or outside change. */
+  /** 1 when nothing was written: held, within the deadband, overridden, or an outside change. */
   holds: 'Holds',
-  /** 1 when the live weights differ from what the controller last wrote and were not a deploy reset. */
+  /** 1 when the live weights differ from the last written and are not a deploy reset. */
   outsideChanges: 'OutsideChanges',
   /** 1 when a deploy reset the weights to the template's and the controller restored its own. */
   deployResetsRestored: 'DeployResetsRestored',

@@ -37,7 +37,7 @@ export interface LiveAction {
   readonly mismatch: string | undefined;
 }
 
-/** The target groups of a forward action; a group with no `Weight` counts as weight 1, as in AWS. */
+/** The target groups of a forward action; a group without `Weight` counts as weight 1. */
 export function forwardTargetGroups(action: Action): LiveTargetGroupWeight[] {
   const tuples = action.ForwardConfig?.TargetGroups ?? [];
   if (tuples.length > 0) {
@@ -57,7 +57,15 @@ export function interpretActions(
   const liveGroups = forwardIndex >= 0 ? forwardTargetGroups(actions[forwardIndex]) : [];
   const byArn = new Map(liveGroups.map((g) => [g.targetGroupArn, g.weight]));
   const weights = config.targetGroups.map((tg) => byArn.get(tg.targetGroupArn) ?? 0);
-  const base = { actionId: config.id, kind, arn, actions, forwardIndex, liveGroups, weights } as const;
+  const base = {
+    actionId: config.id,
+    kind,
+    arn,
+    actions,
+    forwardIndex,
+    liveGroups,
+    weights,
+  } as const;
 
   if (forwardIndex < 0) {
     return { ...base, mismatch: `${kind} ${arn} has no forward action` };
@@ -71,7 +79,10 @@ export function interpretActions(
   }
   if (extra.length > 0) {
     const names = extra.map((g) => g.targetGroupArn).join(', ');
-    return { ...base, mismatch: `the forward action also routes to ${names}, which the configuration does not name` };
+    return {
+      ...base,
+      mismatch: `the forward action also routes to ${names}, which the configuration does not name`,
+    };
   }
   return { ...base, mismatch: undefined };
 }
@@ -132,14 +143,18 @@ export async function readLiveActions(
 ): Promise<LiveAction[]> {
   const listenerArns = [...new Set(configs.filter((c) => !c.ruleArn).map((c) => c.listenerArn))];
   const ruleArns = [...new Set(configs.flatMap((c) => (c.ruleArn ? [c.ruleArn] : [])))];
-  const listeners = listenerArns.length ? await describeListenerActions(elbv2, listenerArns, retry) : new Map();
+  const listeners = listenerArns.length
+    ? await describeListenerActions(elbv2, listenerArns, retry)
+    : new Map();
   const rules = ruleArns.length ? await describeRuleActions(elbv2, ruleArns, retry) : new Map();
 
   return configs.map((config) => {
     const arn = config.ruleArn ?? config.listenerArn;
     const actions = (config.ruleArn ? rules : listeners).get(arn);
     if (!actions) {
-      throw new Error(`action "${config.id}": ${config.ruleArn ? 'rule' : 'listener'} ${arn} was not returned by AWS; check the ARN in the configuration`);
+      throw new Error(
+        `action "${config.id}": ${config.ruleArn ? 'rule' : 'listener'} ${arn} was not returned by AWS; check the ARN in the configuration`,
+      );
     }
     return interpretActions(config, arn, actions);
   });

@@ -27,7 +27,11 @@ export interface MetricsWindow {
 }
 
 /** The visible minutes: `windowMinutes` whole minutes ending `delayMinutes` before now. */
-export function metricsWindow(nowMs: number, delayMinutes: number, windowMinutes: number): MetricsWindow {
+export function metricsWindow(
+  nowMs: number,
+  delayMinutes: number,
+  windowMinutes: number,
+): MetricsWindow {
   const endMs = Math.floor(nowMs / MINUTE_MS) * MINUTE_MS - delayMinutes * MINUTE_MS;
   const startMs = endMs - windowMinutes * MINUTE_MS;
   const minuteStartsMs = Array.from({ length: windowMinutes }, (_, i) => startMs + i * MINUTE_MS);
@@ -95,7 +99,8 @@ function elbQuery(
   metricName: string,
   stat: string,
 ): MetricDataQuery {
-  const namespace = group.loadBalancerType === 'application' ? 'AWS/ApplicationELB' : 'AWS/NetworkELB';
+  const namespace =
+    group.loadBalancerType === 'application' ? 'AWS/ApplicationELB' : 'AWS/NetworkELB';
   return {
     Id: id,
     MetricStat: {
@@ -124,7 +129,14 @@ export function planQueries(
   uniqueGroups(actions).forEach((group, i) => {
     const key = observationKey(group.tg);
     const label = group.tg.label;
-    const add = (list: QueryPlan[], suffix: string, metric: string, stat: string, field: Field, scale = 1) =>
+    const add = (
+      list: QueryPlan[],
+      suffix: string,
+      metric: string,
+      stat: string,
+      field: Field,
+      scale = 1,
+    ) =>
       list.push({
         query: elbQuery(`g${i}_${suffix}`, group, metric, stat),
         key,
@@ -223,15 +235,21 @@ function applyResults(
 ): void {
   for (const plan of plans) {
     const pages = results.get(plan.query.Id ?? '') ?? [];
-    const failed = pages.find((p) => p.StatusCode === 'InternalError' || p.StatusCode === 'Forbidden');
+    const failed = pages.find(
+      (p) => p.StatusCode === 'InternalError' || p.StatusCode === 'Forbidden',
+    );
     if (failed && failOnError) {
       const detail = (failed.Messages ?? []).map((m) => `${m.Code}: ${m.Value}`).join('; ');
-      throw new Error(`GetMetricData could not read ${plan.describe}: ${failed.StatusCode}${detail ? ` (${detail})` : ''}`);
+      throw new Error(
+        `GetMetricData could not read ${plan.describe}: ${failed.StatusCode}${detail ? ` (${detail})` : ''}`,
+      );
     }
     const minutes = target.get(plan.key)!;
     for (const page of pages) {
       (page.Timestamps ?? []).forEach((ts, n) => {
-        const index = window.minuteStartsMs.indexOf(Math.floor(new Date(ts).getTime() / MINUTE_MS) * MINUTE_MS);
+        const index = window.minuteStartsMs.indexOf(
+          Math.floor(new Date(ts).getTime() / MINUTE_MS) * MINUTE_MS,
+        );
         const value = cleanValue(page.Values?.[n]);
         if (index < 0 || value === null) return;
         const minute = minutes[index];
@@ -272,19 +290,35 @@ export async function readMetrics(
     );
   }
 
-  applyResults(main, await fetchResults(cloudwatch, main, window, retry, warnings), window, draft, true);
+  applyResults(
+    main,
+    await fetchResults(cloudwatch, main, window, retry, warnings),
+    window,
+    draft,
+    true,
+  );
 
   let percentilesRead = false;
   if (p99.length > 0) {
     try {
-      applyResults(p99, await fetchResults(cloudwatch, p99, window, retry, warnings), window, draft, false);
+      applyResults(
+        p99,
+        await fetchResults(cloudwatch, p99, window, retry, warnings),
+        window,
+        draft,
+        false,
+      );
       percentilesRead = true;
     } catch (error) {
-      warnings.push(`p99 latency not read, policies see it as missing: ${(error as Error).message}`);
+      warnings.push(
+        `p99 latency not read, policies see it as missing: ${(error as Error).message}`,
+      );
     }
   }
 
-  const typeByKey = new Map(uniqueGroups(config.actions).map((g) => [observationKey(g.tg), g.loadBalancerType]));
+  const typeByKey = new Map(
+    uniqueGroups(config.actions).map((g) => [observationKey(g.tg), g.loadBalancerType]),
+  );
   const minutes = new Map<string, MinuteObservation[]>();
   for (const [key, list] of draft) {
     // NLB publishes no per-target-group traffic, so its "no data" is the missing health metric.

@@ -64,21 +64,30 @@ export async function loadState(
 ): Promise<ControllerState> {
   let text: string | undefined;
   try {
-    const out = await callAws('GetParameter', () => ssm.send(new GetParameterCommand({ Name: parameterName })), retry);
+    const out = await callAws(
+      'GetParameter',
+      () => ssm.send(new GetParameterCommand({ Name: parameterName })),
+      retry,
+    );
     text = out.Parameter?.Value;
   } catch (error) {
-    if (error instanceof AwsCallError && error.errorName === 'ParameterNotFound') return emptyState();
+    if (error instanceof AwsCallError && error.errorName === 'ParameterNotFound')
+      return emptyState();
     throw error;
   }
   let json: unknown;
   try {
     json = JSON.parse(text ?? '');
   } catch {
-    throw new Error(`state parameter ${parameterName} does not hold JSON; delete it to start afresh`);
+    throw new Error(
+      `state parameter ${parameterName} does not hold JSON; delete it to start afresh`,
+    );
   }
   const parsed = controllerStateSchema.safeParse(json);
   if (!parsed.success) {
-    throw new Error(`state parameter ${parameterName} is not a controller state (${z.prettifyError(parsed.error).replace(/\n/g, ' ')}); delete it to start afresh`);
+    throw new Error(
+      `state parameter ${parameterName} is not a controller state (${z.prettifyError(parsed.error).replace(/\n/g, ' ')}); delete it to start afresh`,
+    );
   }
   return parsed.data;
 }
@@ -98,7 +107,7 @@ export async function saveState(
           Value: JSON.stringify(state),
           Type: 'String',
           Overwrite: true,
-          // Standard parameters stop at 4 KB; intelligent tiering moves to advanced only when needed.
+          // Standard parameters stop at 4 KB; intelligent tiering goes advanced only when needed.
           Tier: 'Intelligent-Tiering',
         }),
       ),

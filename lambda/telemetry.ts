@@ -15,11 +15,7 @@ import {
 } from './metric-names';
 
 export type ActionOutcome =
-  | 'written'
-  | 'unchanged'
-  | 'dry-run'
-  | 'skipped-concurrent-change'
-  | 'failed';
+  'written' | 'unchanged' | 'dry-run' | 'skipped-concurrent-change' | 'failed';
 
 export interface ActionReport {
   readonly actionId: string;
@@ -97,13 +93,17 @@ export function publishActionMetrics(
   report: ActionReport,
 ): void {
   const metrics = newMetrics(namespace);
-  const count = (name: string, on: boolean) => metrics.addMetric(name, MetricUnit.Count, on ? 1 : 0);
+  const count = (name: string, on: boolean) =>
+    metrics.addMetric(name, MetricUnit.Count, on ? 1 : 0);
   metrics.addDimension(METRIC_DIMENSIONS.action, config.id);
   count(ACTION_METRICS.decisions, true);
   count(ACTION_METRICS.writes, report.outcome === 'written');
   count(ACTION_METRICS.holds, report.outcome !== 'written' && report.outcome !== 'failed');
   count(ACTION_METRICS.outsideChanges, plan.outsideChangeSeen);
-  count(ACTION_METRICS.deployResetsRestored, plan.mode === 'restore-after-deploy' && report.outcome === 'written');
+  count(
+    ACTION_METRICS.deployResetsRestored,
+    plan.mode === 'restore-after-deploy' && report.outcome === 'written',
+  );
   count(ACTION_METRICS.concurrentChangesSkipped, report.outcome === 'skipped-concurrent-change');
   count(ACTION_METRICS.guardrailAdjustments, (plan.decision?.adjustments.length ?? 0) > 0);
   metrics.publishStoredMetrics();
@@ -114,7 +114,11 @@ export function publishActionMetrics(
     metrics.addDimension(METRIC_DIMENSIONS.action, config.id);
     metrics.addDimension(METRIC_DIMENSIONS.targetGroup, tg.label);
     metrics.addMetric(TARGET_GROUP_METRICS.weight, MetricUnit.Count, inForce[n]);
-    metrics.addMetric(TARGET_GROUP_METRICS.share, MetricUnit.NoUnit, total > 0 ? inForce[n] / total : 0);
+    metrics.addMetric(
+      TARGET_GROUP_METRICS.share,
+      MetricUnit.NoUnit,
+      total > 0 ? inForce[n] / total : 0,
+    );
     metrics.publishStoredMetrics();
   });
 }

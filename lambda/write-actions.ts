@@ -18,9 +18,15 @@ import { LiveAction, readLiveAction } from './read-actions';
  * The action list to send: `live.actions` with only the forward action's target groups and
  * weights replaced. Stickiness, other actions and their order stay as they are.
  */
-export function buildActions(config: SteeredAction, live: LiveAction, weights: readonly number[]): Action[] {
+export function buildActions(
+  config: SteeredAction,
+  live: LiveAction,
+  weights: readonly number[],
+): Action[] {
   if (live.forwardIndex < 0) {
-    throw new Error(`action "${config.id}": ${live.kind} ${live.arn} has no forward action to weight`);
+    throw new Error(
+      `action "${config.id}": ${live.kind} ${live.arn} has no forward action to weight`,
+    );
   }
   return live.actions.map((action, i) => {
     const copy = structuredClone(action);
@@ -29,7 +35,10 @@ export function buildActions(config: SteeredAction, live: LiveAction, weights: r
     delete copy.TargetGroupArn;
     copy.ForwardConfig = {
       ...copy.ForwardConfig,
-      TargetGroups: config.targetGroups.map((tg, n) => ({ TargetGroupArn: tg.targetGroupArn, Weight: weights[n] })),
+      TargetGroups: config.targetGroups.map((tg, n) => ({
+        TargetGroupArn: tg.targetGroupArn,
+        Weight: weights[n],
+      })),
     };
     return copy;
   });
@@ -53,19 +62,27 @@ export function validateActions(actions: readonly Action[]): void {
     const groups = action.ForwardConfig?.TargetGroups ?? [];
     const path = `actions[${i}].ForwardConfig.TargetGroups`;
     if (groups.length > MAX_TARGET_GROUPS_PER_ACTION) {
-      throw new Error(`${path} has ${groups.length} entries; a forward action has at most ${MAX_TARGET_GROUPS_PER_ACTION} target groups`);
+      throw new Error(
+        `${path} has ${groups.length} entries; a forward action has at most ${MAX_TARGET_GROUPS_PER_ACTION} target groups`,
+      );
     }
     if (groups.length > 1 && action.TargetGroupArn !== undefined) {
-      throw new Error(`actions[${i}].TargetGroupArn is ${action.TargetGroupArn}; it must be unset beside a ForwardConfig with several target groups`);
+      throw new Error(
+        `actions[${i}].TargetGroupArn is ${action.TargetGroupArn}; it must be unset beside a ForwardConfig with several target groups`,
+      );
     }
     groups.forEach((g, n) => {
       const w = g.Weight;
       if (typeof w !== 'number' || !Number.isInteger(w) || w < 0 || w > MAX_WEIGHT) {
-        throw new Error(`${path}[${n}].Weight is ${String(w)}; a weight must be an integer from 0 to ${MAX_WEIGHT}`);
+        throw new Error(
+          `${path}[${n}].Weight is ${String(w)}; a weight must be an integer from 0 to ${MAX_WEIGHT}`,
+        );
       }
     });
     if (groups.length > 0 && groups.every((g) => g.Weight === 0)) {
-      throw new Error(`${path} weights are all 0; at least one target group must have a weight above 0`);
+      throw new Error(
+        `${path} weights are all 0; at least one target group must have a weight above 0`,
+      );
     }
   });
 }
@@ -95,7 +112,8 @@ export async function writeWeights(
   if (live.kind === 'listener') {
     await callAws(
       'ModifyListener',
-      () => elbv2.send(new ModifyListenerCommand({ ListenerArn: live.arn, DefaultActions: actions })),
+      () =>
+        elbv2.send(new ModifyListenerCommand({ ListenerArn: live.arn, DefaultActions: actions })),
       retry,
     );
   } else {
@@ -108,7 +126,9 @@ export async function writeWeights(
 
   const after = await readLiveAction(elbv2, config, retry);
   if (after.weights.some((w, n) => w !== weights[n]) || after.mismatch) {
-    throw new Error(`action "${config.id}": read back weights [${after.weights.join(', ')}] after writing [${weights.join(', ')}] to ${live.kind} ${live.arn}`);
+    throw new Error(
+      `action "${config.id}": read back weights [${after.weights.join(', ')}] after writing [${weights.join(', ')}] to ${live.kind} ${live.arn}`,
+    );
   }
   return { status: 'written', weights: [...weights] };
 }

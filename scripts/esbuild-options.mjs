@@ -11,7 +11,11 @@ export const zodEnglishOnly = {
   setup(build) {
     build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
       /[\\/]zod[\\/]v4[\\/]/.test(args.importer)
-        ? { path: 'zod-locales-en', namespace: 'zod-english-only', pluginData: { resolveDir: args.resolveDir } }
+        ? {
+            path: 'zod-locales-en',
+            namespace: 'zod-english-only',
+            pluginData: { resolveDir: args.resolveDir },
+          }
         : undefined,
     );
     build.onLoad({ filter: /.*/, namespace: 'zod-english-only' }, (args) => ({

@@ -61,7 +61,9 @@ export async function startMotoServer(options: StartMotoOptions = {}): Promise<M
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
 
-  const child = spawn(command, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(command, ['-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
@@ -70,11 +72,15 @@ export async function startMotoServer(options: StartMotoOptions = {}): Promise<M
     child.once('error', (error: NodeJS.ErrnoException) =>
       resolve(
         error.code === 'ENOENT'
-          ? new Error(`${command} is not installed or not on PATH; install it with: ${MOTO_INSTALL_COMMAND}`)
+          ? new Error(
+              `${command} is not installed or not on PATH; install it with: ${MOTO_INSTALL_COMMAND}`,
+            )
           : error,
       ),
     );
-    child.once('exit', (code) => resolve(new Error(`${command} exited with code ${code} before answering: ${stderr.trim()}`)));
+    child.once('exit', (code) =>
+      resolve(new Error(`${command} exited with code ${code} before answering: ${stderr.trim()}`)),
+    );
   });
 
   const stop = async () => {
@@ -92,7 +98,9 @@ export async function startMotoServer(options: StartMotoOptions = {}): Promise<M
     if (problem) throw problem;
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`${command} did not answer on ${endpoint} within ${timeoutMs} ms: ${stderr.trim()}`);
+      throw new Error(
+        `${command} did not answer on ${endpoint} within ${timeoutMs} ms: ${stderr.trim()}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -103,7 +111,8 @@ export async function startMotoServer(options: StartMotoOptions = {}): Promise<M
     pid: child.pid!,
     reset: async () => {
       const response = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
-      if (!response.ok) throw new Error(`resetting moto at ${endpoint} failed: HTTP ${response.status}`);
+      if (!response.ok)
+        throw new Error(`resetting moto at ${endpoint} failed: HTTP ${response.status}`);
     },
     stop,
   };

@@ -1,4 +1,10 @@
-import { AwsCallError, backoffDelayMs, callAws, isRetryable, isThrottling } from '../../lambda/aws-call';
+import {
+  AwsCallError,
+  backoffDelayMs,
+  callAws,
+  isRetryable,
+  isThrottling,
+} from '../../lambda/aws-call';
 import { awsError, instantRetry } from './controller-fixtures';
 
 describe('callAws', () => {
@@ -31,7 +37,9 @@ describe('callAws', () => {
   it('does not retry an error that retrying cannot fix', async () => {
     const call = jest.fn().mockRejectedValue(awsError('AccessDenied', 403));
 
-    const error = (await callAws('ModifyListener', call, instantRetry()).catch((e: unknown) => e)) as AwsCallError;
+    const error = (await callAws('ModifyListener', call, instantRetry()).catch(
+      (e: unknown) => e,
+    )) as AwsCallError;
 
     expect(error).toBeInstanceOf(AwsCallError);
     expect(error.errorName).toBe('AccessDenied');
@@ -42,7 +50,9 @@ describe('callAws', () => {
     expect(isRetryable(awsError('ServiceUnavailable', 503))).toBe(true);
     expect(isRetryable(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))).toBe(true);
     expect(isRetryable(awsError('InternalError', 500))).toBe(false);
-    expect(isThrottling(Object.assign(new Error('x'), { $retryable: { throttling: true } }))).toBe(true);
+    expect(isThrottling(Object.assign(new Error('x'), { $retryable: { throttling: true } }))).toBe(
+      true,
+    );
   });
 
   it('caps the backoff at the maximum delay', () => {

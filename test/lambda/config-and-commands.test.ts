@@ -19,9 +19,15 @@ describe('configuration', () => {
   });
 
   it('reads the configuration from the SSM parameter named by CONTROLLER_CONFIG_PARAMETER', async () => {
-    ssmMock.on(GetParameterCommand, { Name: '/wb/config' }).resolves({ Parameter: { Value: JSON.stringify(configInput({ dryRun: true })) } });
+    ssmMock
+      .on(GetParameterCommand, { Name: '/wb/config' })
+      .resolves({ Parameter: { Value: JSON.stringify(configInput({ dryRun: true })) } });
 
-    const cfg = await loadConfig({ CONTROLLER_CONFIG_PARAMETER: '/wb/config' }, () => ssm, instantRetry());
+    const cfg = await loadConfig(
+      { CONTROLLER_CONFIG_PARAMETER: '/wb/config' },
+      () => ssm,
+      instantRetry(),
+    );
 
     expect(cfg.dryRun).toBe(true);
   });
@@ -30,13 +36,17 @@ describe('configuration', () => {
     const bad = configInput();
     (bad.actions[0].targetGroups[1] as { targetGroupArn: string }).targetGroupArn = 'tg-spot';
 
-    expect(() => parseConfig(JSON.stringify(bad), 'environment variable CONTROLLER_CONFIG')).toThrow(
+    expect(() =>
+      parseConfig(JSON.stringify(bad), 'environment variable CONTROLLER_CONFIG'),
+    ).toThrow(
       'configuration in environment variable CONTROLLER_CONFIG is invalid: actions[0].targetGroups[1].targetGroupArn: a target group ARN starts with "arn:" (received "tg-spot")',
     );
   });
 
   it('fails when the configuration is not JSON', () => {
-    expect(() => parseConfig('{version: 1', 'SSM parameter /wb/config')).toThrow(/^configuration in SSM parameter \/wb\/config is not JSON: /);
+    expect(() => parseConfig('{version: 1', 'SSM parameter /wb/config')).toThrow(
+      /^configuration in SSM parameter \/wb\/config is not JSON: /,
+    );
   });
 
   it('fails saying how to configure when neither variable is set', async () => {
@@ -54,7 +64,15 @@ describe('state', () => {
   });
 
   it('round-trips through PutParameter and GetParameter', async () => {
-    const state = { version: 1 as const, actions: { web: { lastWritten: { weights: [1, 2], targetGroupArns: ['a', 'b'], atMs: 5 }, policyState: { step: 3 } } } };
+    const state = {
+      version: 1 as const,
+      actions: {
+        web: {
+          lastWritten: { weights: [1, 2], targetGroupArns: ['a', 'b'], atMs: 5 },
+          policyState: { step: 3 },
+        },
+      },
+    };
     ssmMock.on(PutParameterCommand).resolves({});
     await saveState(ssm, '/wb/state', state, instantRetry());
     const sent = ssmMock.commandCalls(PutParameterCommand)[0].args[0].input;
@@ -67,27 +85,40 @@ describe('state', () => {
   it('fails clearly on a state that is not the controller state, rather than forgetting overrides', async () => {
     ssmMock.on(GetParameterCommand).resolves({ Parameter: { Value: '{"version":2}' } });
 
-    await expect(loadState(ssm, '/wb/state', instantRetry())).rejects.toThrow(/^state parameter \/wb\/state is not a controller state .*delete it to start afresh$/);
+    await expect(loadState(ssm, '/wb/state', instantRetry())).rejects.toThrow(
+      /^state parameter \/wb\/state is not a controller state .*delete it to start afresh$/,
+    );
   });
 });
 
 describe('invoke events', () => {
   it('treats a scheduled EventBridge event as a run', () => {
-    expect(parseInvokeEvent({ source: 'aws.events', 'detail-type': 'Scheduled Event' })).toEqual({ command: 'run' });
+    expect(parseInvokeEvent({ source: 'aws.events', 'detail-type': 'Scheduled Event' })).toEqual({
+      command: 'run',
+    });
   });
 
   it('rejects an unknown command naming the property', () => {
-    expect(() => parseInvokeEvent({ command: 'explode' })).toThrow(/^invoke event is invalid: command: .*\(received "explode"\)$/);
-  });
-
-  it('rejects a weight above 999 in set-weights', () => {
-    expect(() => parseInvokeEvent({ command: 'set-weights', actionId: 'web-default', weights: { spot: 1200 }, durationMinutes: 5 })).toThrow(
-      /weights\.spot: .*\(received 1200\)/,
+    expect(() => parseInvokeEvent({ command: 'explode' })).toThrow(
+      /^invoke event is invalid: command: .*\(received "explode"\)$/,
     );
   });
 
+  it('rejects a weight above 999 in set-weights', () => {
+    expect(() =>
+      parseInvokeEvent({
+        command: 'set-weights',
+        actionId: 'web-default',
+        weights: { spot: 1200 },
+        durationMinutes: 5,
+      }),
+    ).toThrow(/weights\.spot: .*\(received 1200\)/);
+  });
+
   it('maps set-weights by label or ARN to configuration order and gives unnamed groups 0', () => {
-    expect(weightsFromEvent(config(), 'web-default', { spot: 3, [tgArn('on-demand')]: 7 })).toEqual([7, 3, 0]);
+    expect(weightsFromEvent(config(), 'web-default', { spot: 3, [tgArn('on-demand')]: 7 })).toEqual(
+      [7, 3, 0],
+    );
   });
 
   it('rejects set-weights naming a group the action does not have', () => {
@@ -97,19 +128,35 @@ describe('invoke events', () => {
   });
 
   it('rejects set-weights that are all zero', () => {
-    expect(() => weightsFromEvent(config(), 'web-default', { spot: 0 })).toThrow('weights are all 0 for action "web-default"');
-  });
-
-  it('rejects a command for an action that is not configured', () => {
-    expect(() => applyCommand(config(), emptyState(), { command: 'freeze', actionId: 'nope', durationMinutes: 5 }, 0)).toThrow(
-      'actionId is "nope"; it must name a configured action: web-default',
+    expect(() => weightsFromEvent(config(), 'web-default', { spot: 0 })).toThrow(
+      'weights are all 0 for action "web-default"',
     );
   });
 
-  it('freezes every action when no actionId is given, until the duration ends', () => {
-    const next = applyCommand(config(), emptyState(), { command: 'freeze', durationMinutes: 15 }, 1000);
+  it('rejects a command for an action that is not configured', () => {
+    expect(() =>
+      applyCommand(
+        config(),
+        emptyState(),
+        { command: 'freeze', actionId: 'nope', durationMinutes: 5 },
+        0,
+      ),
+    ).toThrow('actionId is "nope"; it must name a configured action: web-default');
+  });
 
-    expect(next.actions['web-default'].override).toEqual({ kind: 'freeze', setAtMs: 1000, untilMs: 1000 + 15 * 60_000 });
+  it('freezes every action when no actionId is given, until the duration ends', () => {
+    const next = applyCommand(
+      config(),
+      emptyState(),
+      { command: 'freeze', durationMinutes: 15 },
+      1000,
+    );
+
+    expect(next.actions['web-default'].override).toEqual({
+      kind: 'freeze',
+      setAtMs: 1000,
+      untilMs: 1000 + 15 * 60_000,
+    });
   });
 
   it('resumes by forgetting the override, the outside change and the last written weights, keeping the policy state', () => {
@@ -125,6 +172,8 @@ describe('invoke events', () => {
       },
     };
 
-    expect(applyCommand(config(), state, { command: 'resume' }, 5).actions['web-default']).toEqual({ policyState: { phase: 'b' } });
+    expect(applyCommand(config(), state, { command: 'resume' }, 5).actions['web-default']).toEqual({
+      policyState: { phase: 'b' },
+    });
   });
 });

@@ -1,11 +1,19 @@
 /** Small builders shared by the controller's unit tests. */
 import { Action } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { ControllerConfig, controllerConfigSchema, ControllerConfigInput, SteeredAction } from '../../lambda/contract';
+import {
+  ControllerConfig,
+  controllerConfigSchema,
+  ControllerConfigInput,
+  SteeredAction,
+} from '../../lambda/contract';
 import { RetryPolicy } from '../../lambda/aws-call';
 
-export const LISTENER_ARN = 'arn:aws:elasticloadbalancing:us-east-1:111122223333:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2';
-export const RULE_ARN = 'arn:aws:elasticloadbalancing:us-east-1:111122223333:listener-rule/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee';
-export const tgArn = (name: string) => `arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/${name}/73e2d6bc24d8a067`;
+export const LISTENER_ARN =
+  'arn:aws:elasticloadbalancing:us-east-1:111122223333:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2';
+export const RULE_ARN =
+  'arn:aws:elasticloadbalancing:us-east-1:111122223333:listener-rule/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee';
+export const tgArn = (name: string) =>
+  `arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/${name}/73e2d6bc24d8a067`;
 
 export const LABELS = ['on-demand', 'spot', 'canary'];
 
@@ -17,7 +25,10 @@ export function actionConfig(overrides: Partial<ControllerConfigInput['actions']
     targetGroups: LABELS.map((label) => ({
       targetGroupArn: tgArn(label),
       label,
-      dimensions: { LoadBalancer: 'app/web/50dc6c495c0c9188', TargetGroup: `targetgroup/${label}/73e2d6bc24d8a067` },
+      dimensions: {
+        LoadBalancer: 'app/web/50dc6c495c0c9188',
+        TargetGroup: `targetgroup/${label}/73e2d6bc24d8a067`,
+      },
     })),
     templateWeights: [10, 10, 10],
     ...overrides,
@@ -39,7 +50,9 @@ export function config(overrides: Partial<ControllerConfigInput> = {}): Controll
   return controllerConfigSchema.parse(configInput(overrides));
 }
 
-export function steered(overrides: Partial<ControllerConfigInput['actions'][number]> = {}): SteeredAction {
+export function steered(
+  overrides: Partial<ControllerConfigInput['actions'][number]> = {},
+): SteeredAction {
   return config({ actions: [actionConfig(overrides)] }).actions[0];
 }
 
@@ -47,7 +60,10 @@ export function forwardAction(weights: readonly number[], labels = LABELS): Acti
   return {
     Type: 'forward',
     ForwardConfig: {
-      TargetGroups: labels.map((label, i) => ({ TargetGroupArn: tgArn(label), Weight: weights[i] })),
+      TargetGroups: labels.map((label, i) => ({
+        TargetGroupArn: tgArn(label),
+        Weight: weights[i],
+      })),
       TargetGroupStickinessConfig: { Enabled: true, DurationSeconds: 300 },
     },
   };

@@ -1,4 +1,9 @@
-import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand, GetMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
+import {
+  CloudWatchClient,
+  DescribeAlarmsCommand,
+  GetMetricDataCommand,
+  GetMetricDataCommandInput,
+} from '@aws-sdk/client-cloudwatch';
 import {
   Action,
   DescribeListenersCommand,
@@ -14,7 +19,17 @@ import 'aws-sdk-client-mock-jest';
 import { ControllerConfigInput } from '../../lambda/contract';
 import { createHandler, RunResult } from '../../lambda/handler';
 import { ControllerState } from '../../lambda/state';
-import { actionConfig, awsError, configInput, forwardAction, instantRetry, LABELS, LISTENER_ARN, RULE_ARN, tgArn } from './controller-fixtures';
+import {
+  actionConfig,
+  awsError,
+  configInput,
+  forwardAction,
+  instantRetry,
+  LABELS,
+  LISTENER_ARN,
+  RULE_ARN,
+  tgArn,
+} from './controller-fixtures';
 
 const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
 const cwMock = mockClient(CloudWatchClient);
@@ -29,15 +44,23 @@ beforeEach(() => {
   cwMock.reset();
   ssmMock.reset();
   lines = [];
-  stdoutWrite = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    lines.push(...String(chunk).split('\n').filter(Boolean));
-    return true;
-  });
+  stdoutWrite = jest
+    .spyOn(process.stdout, 'write')
+    .mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(...String(chunk).split('\n').filter(Boolean));
+      return true;
+    });
   // The logger writes warnings and errors to stderr.
-  stderrWrite = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    lines.push(...String(chunk).split('\n').filter((l) => l.startsWith('{')));
-    return true;
-  });
+  stderrWrite = jest
+    .spyOn(process.stderr, 'write')
+    .mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(
+        ...String(chunk)
+          .split('\n')
+          .filter((l) => l.startsWith('{')),
+      );
+      return true;
+    });
 });
 afterEach(() => {
   stdoutWrite.mockRestore();
@@ -48,17 +71,30 @@ const jsonLines = () => lines.map((l) => JSON.parse(l) as Record<string, any>);
 const decisionLogs = () => jsonLines().filter((l) => l.message === 'decision');
 const emf = () => jsonLines().filter((l) => l._aws);
 
-/** An AWS where both the listener and the rule forward to three groups, the third without healthy hosts. */
-function world(options: { listener?: Action[]; rule?: Action[]; healthy?: number[]; state?: ControllerState } = {}) {
+/** A listener and a rule that forward to three groups, the third without healthy hosts. */
+function world(
+  options: {
+    listener?: Action[];
+    rule?: Action[];
+    healthy?: number[];
+    state?: ControllerState;
+  } = {},
+) {
   const listener = options.listener ?? [forwardAction([10, 10, 10])];
   const rule = options.rule ?? [forwardAction([10, 10, 10])];
   const healthy = options.healthy ?? [2, 2, 0];
-  elbv2Mock.on(DescribeListenersCommand).resolves({ Listeners: [{ ListenerArn: LISTENER_ARN, DefaultActions: listener }] });
+  elbv2Mock
+    .on(DescribeListenersCommand)
+    .resolves({ Listeners: [{ ListenerArn: LISTENER_ARN, DefaultActions: listener }] });
   elbv2Mock.on(DescribeRulesCommand).resolves({ Rules: [{ RuleArn: RULE_ARN, Actions: rule }] });
   LABELS.forEach((label, i) =>
     elbv2Mock
       .on(DescribeTargetHealthCommand, { TargetGroupArn: tgArn(label) })
-      .resolves({ TargetHealthDescriptions: Array.from({ length: healthy[i] }, () => ({ TargetHealth: { State: 'healthy' as const } })) }),
+      .resolves({
+        TargetHealthDescriptions: Array.from({ length: healthy[i] }, () => ({
+          TargetHealth: { State: 'healthy' as const },
+        })),
+      }),
   );
   cwMock.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => ({
     MetricDataResults: input.MetricDataQueries!.map((q) => ({
@@ -69,29 +105,47 @@ function world(options: { listener?: Action[]; rule?: Action[]; healthy?: number
     })),
   }));
   cwMock.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [] });
-  if (options.state) ssmMock.on(GetParameterCommand, { Name: '/wb/state' }).resolves({ Parameter: { Value: JSON.stringify(options.state) } });
-  else ssmMock.on(GetParameterCommand, { Name: '/wb/state' }).rejects(awsError('ParameterNotFound'));
+  if (options.state)
+    ssmMock
+      .on(GetParameterCommand, { Name: '/wb/state' })
+      .resolves({ Parameter: { Value: JSON.stringify(options.state) } });
+  else
+    ssmMock.on(GetParameterCommand, { Name: '/wb/state' }).rejects(awsError('ParameterNotFound'));
   ssmMock.on(PutParameterCommand).resolves({});
 }
 
 /** Lets every Modify land, so the read-back sees what was written. */
 function modifiesLand() {
   elbv2Mock.on(ModifyListenerCommand).callsFake((input) => {
-    elbv2Mock.on(DescribeListenersCommand).resolves({ Listeners: [{ ListenerArn: LISTENER_ARN, DefaultActions: input.DefaultActions }] });
+    elbv2Mock
+      .on(DescribeListenersCommand)
+      .resolves({
+        Listeners: [{ ListenerArn: LISTENER_ARN, DefaultActions: input.DefaultActions }],
+      });
     return {};
   });
   elbv2Mock.on(ModifyRuleCommand).callsFake((input) => {
-    elbv2Mock.on(DescribeRulesCommand).resolves({ Rules: [{ RuleArn: RULE_ARN, Actions: input.Actions }] });
+    elbv2Mock
+      .on(DescribeRulesCommand)
+      .resolves({ Rules: [{ RuleArn: RULE_ARN, Actions: input.Actions }] });
     return {};
   });
 }
 
 const twoActions = (overrides: Partial<ControllerConfigInput> = {}) =>
-  configInput({ actions: [actionConfig(), actionConfig({ id: 'web-api', ruleArn: RULE_ARN })], metrics: { namespace: 'WB', delayMinutes: 2, windowMinutes: 5 }, ...overrides });
+  configInput({
+    actions: [actionConfig(), actionConfig({ id: 'web-api', ruleArn: RULE_ARN })],
+    metrics: { namespace: 'WB', delayMinutes: 2, windowMinutes: 5 },
+    ...overrides,
+  });
 
 function handler(cfg: ControllerConfigInput) {
   return createHandler({
-    clients: { elbv2: new ElasticLoadBalancingV2Client({}), cloudwatch: new CloudWatchClient({}), ssm: new SSMClient({}) },
+    clients: {
+      elbv2: new ElasticLoadBalancingV2Client({}),
+      cloudwatch: new CloudWatchClient({}),
+      ssm: new SSMClient({}),
+    },
     now: () => NOW_MS,
     loadConfigText: async () => JSON.stringify(cfg),
     retry: instantRetry(),
@@ -99,7 +153,10 @@ function handler(cfg: ControllerConfigInput) {
   });
 }
 
-const savedStates = () => ssmMock.commandCalls(PutParameterCommand).map((c) => JSON.parse(c.args[0].input.Value!) as ControllerState);
+const savedStates = () =>
+  ssmMock
+    .commandCalls(PutParameterCommand)
+    .map((c) => JSON.parse(c.args[0].input.Value!) as ControllerState);
 
 describe('a scheduled run', () => {
   it('writes the listener and the rule and remembers what it wrote', async () => {
@@ -144,16 +201,25 @@ describe('a scheduled run', () => {
     await handler(twoActions())({});
 
     const metrics = emf();
-    const canaryWeight = metrics.find((m) => m.Action === 'web-default' && m.TargetGroup === 'canary');
+    const canaryWeight = metrics.find(
+      (m) => m.Action === 'web-default' && m.TargetGroup === 'canary',
+    );
     expect(canaryWeight).toMatchObject({ Weight: 0, Share: 0, service: 'weight-controller' });
-    expect(canaryWeight!._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: 'WB', Dimensions: [['service', 'Action', 'TargetGroup']] });
+    expect(canaryWeight!._aws.CloudWatchMetrics[0]).toMatchObject({
+      Namespace: 'WB',
+      Dimensions: [['service', 'Action', 'TargetGroup']],
+    });
     const perAction = metrics.find((m) => m.Action === 'web-api' && m.TargetGroup === undefined);
     expect(perAction).toMatchObject({ Decisions: 1, Writes: 1, Holds: 0, OutsideChanges: 0 });
     expect(metrics.find((m) => 'Runs' in m)).toMatchObject({ Runs: 1, RunFailures: 0 });
   });
 
   it('decides and logs but writes nothing and keeps the last written weights in a dry run', async () => {
-    const lastWritten = { weights: [10, 10, 10], targetGroupArns: LABELS.map(tgArn), atMs: NOW_MS - 60_000 };
+    const lastWritten = {
+      weights: [10, 10, 10],
+      targetGroupArns: LABELS.map(tgArn),
+      atMs: NOW_MS - 60_000,
+    };
     world({ state: { version: 1, actions: { 'web-default': { lastWritten } } } });
 
     const result = (await handler(twoActions({ dryRun: true }))({})) as RunResult;
@@ -170,14 +236,20 @@ describe('a scheduled run', () => {
     modifiesLand();
     elbv2Mock
       .on(DescribeListenersCommand)
-      .resolvesOnce({ Listeners: [{ ListenerArn: LISTENER_ARN, DefaultActions: [forwardAction([10, 10, 10])] }] })
-      .resolves({ Listeners: [{ ListenerArn: LISTENER_ARN, DefaultActions: [forwardAction([1, 1, 1])] }] });
+      .resolvesOnce({
+        Listeners: [{ ListenerArn: LISTENER_ARN, DefaultActions: [forwardAction([10, 10, 10])] }],
+      })
+      .resolves({
+        Listeners: [{ ListenerArn: LISTENER_ARN, DefaultActions: [forwardAction([1, 1, 1])] }],
+      });
 
     const result = (await handler(twoActions())({})) as RunResult;
 
     expect(result.actions.map((a) => a.outcome)).toEqual(['skipped-concurrent-change', 'written']);
     expect(elbv2Mock).not.toHaveReceivedCommand(ModifyListenerCommand);
-    expect(emf().find((m) => m.Action === 'web-default' && !m.TargetGroup)).toMatchObject({ ConcurrentChangesSkipped: 1 });
+    expect(emf().find((m) => m.Action === 'web-default' && !m.TargetGroup)).toMatchObject({
+      ConcurrentChangesSkipped: 1,
+    });
   });
 
   it('writes nothing to an action whose target group someone removed, and reports it', async () => {
@@ -189,13 +261,17 @@ describe('a scheduled run', () => {
     expect(result.actions[1]).toMatchObject({ mode: 'mismatch', outcome: 'unchanged' });
     expect(elbv2Mock).not.toHaveReceivedCommand(ModifyRuleCommand);
     expect(decisionLogs()[1].level).toBe('WARN');
-    expect(emf().find((m) => m.Action === 'web-api' && !m.TargetGroup)).toMatchObject({ OutsideChanges: 1 });
+    expect(emf().find((m) => m.Action === 'web-api' && !m.TargetGroup)).toMatchObject({
+      OutsideChanges: 1,
+    });
   });
 
   it('drains a target group that was deleted while still in the action', async () => {
     world();
     modifiesLand();
-    elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: tgArn('spot') }).rejects(awsError('TargetGroupNotFoundException'));
+    elbv2Mock
+      .on(DescribeTargetHealthCommand, { TargetGroupArn: tgArn('spot') })
+      .rejects(awsError('TargetGroupNotFoundException'));
 
     const result = (await handler(twoActions())({})) as RunResult;
 
@@ -211,7 +287,9 @@ describe('a scheduled run', () => {
     const result = (await handler(twoActions({ alarmNames: ['errors'] }))({})) as RunResult;
 
     expect(result.written).toHaveLength(2);
-    expect(result.warnings).toContain('alarm errors does not exist; the policy sees INSUFFICIENT_DATA');
+    expect(result.warnings).toContain(
+      'alarm errors does not exist; the policy sees INSUFFICIENT_DATA',
+    );
   });
 });
 
@@ -219,7 +297,9 @@ describe('a run that meets an AWS error', () => {
   it('writes nothing when a read fails and fails with a message naming the call', async () => {
     world();
     modifiesLand();
-    cwMock.on(GetMetricDataCommand).rejects(awsError('AccessDenied', 403, 'not authorized to perform cloudwatch:GetMetricData'));
+    cwMock
+      .on(GetMetricDataCommand)
+      .rejects(awsError('AccessDenied', 403, 'not authorized to perform cloudwatch:GetMetricData'));
 
     await expect(handler(twoActions())({})).rejects.toThrow(
       'GetMetricData failed after 1 attempt(s): AccessDenied: not authorized to perform cloudwatch:GetMetricData',
@@ -257,10 +337,23 @@ describe('manual commands', () => {
     world();
     modifiesLand();
 
-    const result = (await handler(twoActions())({ command: 'set-weights', actionId: 'web-api', weights: { canary: 5, spot: 995 }, durationMinutes: 30 })) as RunResult;
+    const result = (await handler(twoActions())({
+      command: 'set-weights',
+      actionId: 'web-api',
+      weights: { 'on-demand': 5, spot: 995 },
+      durationMinutes: 30,
+    })) as RunResult;
 
-    expect(result.actions[1]).toMatchObject({ mode: 'override', outcome: 'written', weights: [0, 995, 5] });
-    expect(savedStates()[0].actions['web-api'].override).toMatchObject({ kind: 'set-weights', weights: [0, 995, 5], untilMs: NOW_MS + 30 * 60_000 });
+    expect(result.actions[1]).toMatchObject({
+      mode: 'override',
+      outcome: 'written',
+      weights: [5, 995, 0],
+    });
+    expect(savedStates()[0].actions['web-api'].override).toMatchObject({
+      kind: 'set-weights',
+      weights: [5, 995, 0],
+      untilMs: NOW_MS + 30 * 60_000,
+    });
   });
 
   it('freezes without touching the load balancer', async () => {
@@ -274,9 +367,16 @@ describe('manual commands', () => {
   });
 
   it('reports the state on status', async () => {
-    const state: ControllerState = { version: 1, actions: { 'web-api': { override: { kind: 'freeze', setAtMs: 1, untilMs: 2 } } } };
+    const state: ControllerState = {
+      version: 1,
+      actions: { 'web-api': { override: { kind: 'freeze', setAtMs: 1, untilMs: 2 } } },
+    };
     world({ state });
 
-    await expect(handler(twoActions())({ command: 'status' })).resolves.toEqual({ command: 'status', nowMs: NOW_MS, state });
+    await expect(handler(twoActions())({ command: 'status' })).resolves.toEqual({
+      command: 'status',
+      nowMs: NOW_MS,
+      state,
+    });
   });
 });

@@ -8,7 +8,12 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { readAlarms } from '../../lambda/read-alarms';
-import { MAX_QUERIES_PER_CALL, metricsWindow, planQueries, readMetrics } from '../../lambda/read-metrics';
+import {
+  MAX_QUERIES_PER_CALL,
+  metricsWindow,
+  planQueries,
+  readMetrics,
+} from '../../lambda/read-metrics';
 import { actionConfig, awsError, config, instantRetry } from './controller-fixtures';
 
 const cwMock = mockClient(CloudWatchClient);
@@ -51,7 +56,9 @@ describe('planQueries', () => {
     const { main, p99 } = planQueries(config().actions, true);
 
     const first = main.filter((p) => p.key.endsWith('targetgroup/on-demand/73e2d6bc24d8a067'));
-    expect(first.map((p) => `${p.query.MetricStat?.Metric?.MetricName} ${p.query.MetricStat?.Stat}`)).toEqual([
+    expect(
+      first.map((p) => `${p.query.MetricStat?.Metric?.MetricName} ${p.query.MetricStat?.Stat}`),
+    ).toEqual([
       'RequestCount Sum',
       'HTTPCode_Target_5XX_Count Sum',
       'TargetResponseTime Average',
@@ -62,22 +69,44 @@ describe('planQueries', () => {
   });
 
   it('reads only healthy hosts from AWS/NetworkELB for an NLB, which has no per-group traffic metrics', () => {
-    const { main, p99 } = planQueries(config({ actions: [actionConfig({ loadBalancerType: 'network' })] }).actions, true);
+    const { main, p99 } = planQueries(
+      config({ actions: [actionConfig({ loadBalancerType: 'network' })] }).actions,
+      true,
+    );
 
-    expect(main.map((p) => p.query.MetricStat?.Metric?.MetricName)).toEqual(['HealthyHostCount', 'HealthyHostCount', 'HealthyHostCount']);
+    expect(main.map((p) => p.query.MetricStat?.Metric?.MetricName)).toEqual([
+      'HealthyHostCount',
+      'HealthyHostCount',
+      'HealthyHostCount',
+    ]);
     expect(main[0].query.MetricStat?.Metric?.Namespace).toBe('AWS/NetworkELB');
     expect(p99).toEqual([]);
   });
 
   it('adds a query for each custom metric with its own namespace, dimensions and statistic', () => {
     const action = actionConfig();
-    const customMetrics = [{ key: 'queueDepth', namespace: 'App', metricName: 'QueueDepth', dimensions: { Queue: 'orders' }, statistic: 'Maximum' }];
-    action.targetGroups[0] = { ...action.targetGroups[0], customMetrics } as (typeof action.targetGroups)[0];
+    const customMetrics = [
+      {
+        key: 'queueDepth',
+        namespace: 'App',
+        metricName: 'QueueDepth',
+        dimensions: { Queue: 'orders' },
+        statistic: 'Maximum',
+      },
+    ];
+    action.targetGroups[0] = {
+      ...action.targetGroups[0],
+      customMetrics,
+    } as (typeof action.targetGroups)[0];
     const { main } = planQueries(config({ actions: [action] }).actions, false);
 
     const custom = main.find((p) => typeof p.field === 'object');
     expect(custom?.query.MetricStat).toEqual({
-      Metric: { Namespace: 'App', MetricName: 'QueueDepth', Dimensions: [{ Name: 'Queue', Value: 'orders' }] },
+      Metric: {
+        Namespace: 'App',
+        MetricName: 'QueueDepth',
+        Dimensions: [{ Name: 'Queue', Value: 'orders' }],
+      },
       Period: 60,
       Stat: 'Maximum',
     });
@@ -86,13 +115,23 @@ describe('planQueries', () => {
 
 describe('readMetrics', () => {
   it('turns datapoints into visible minutes and marks a minute without requests as no data, not zero', async () => {
-    cwMock.on(GetMetricDataCommand).callsFake(
-      answer((id) => (id.endsWith('_rc') ? [100, null, 120, 130, 140] : id.endsWith('_la') ? [0.05, null, 0.05, 0.05, 0.2] : [2, 2, 2, 2, 2])),
-    );
+    cwMock
+      .on(GetMetricDataCommand)
+      .callsFake(
+        answer((id) =>
+          id.endsWith('_rc')
+            ? [100, null, 120, 130, 140]
+            : id.endsWith('_la')
+              ? [0.05, null, 0.05, 0.05, 0.2]
+              : [2, 2, 2, 2, 2],
+        ),
+      );
 
     const { minutes } = await readMetrics(cloudwatch, config(), NOW_MS, options);
 
-    const onDemand = minutes.get('app/web/50dc6c495c0c9188|targetgroup/on-demand/73e2d6bc24d8a067')!;
+    const onDemand = minutes.get(
+      'app/web/50dc6c495c0c9188|targetgroup/on-demand/73e2d6bc24d8a067',
+    )!;
     expect(onDemand.map((m) => m.requestCount)).toEqual([100, null, 120, 130, 140]);
     expect(onDemand.map((m) => m.noData)).toEqual([false, true, false, false, false]);
     expect(onDemand[4].latencyAvgMs).toBeCloseTo(200);
@@ -101,7 +140,11 @@ describe('readMetrics', () => {
   });
 
   it('treats NaN, infinite and negative values as missing', async () => {
-    cwMock.on(GetMetricDataCommand).callsFake(answer((id) => (id.endsWith('_rc') ? [NaN, Infinity, -5, -Infinity, 7] : [1, 1, 1, 1, 1])));
+    cwMock
+      .on(GetMetricDataCommand)
+      .callsFake(
+        answer((id) => (id.endsWith('_rc') ? [NaN, Infinity, -5, -Infinity, 7] : [1, 1, 1, 1, 1])),
+      );
 
     const { minutes } = await readMetrics(cloudwatch, config(), NOW_MS, options);
 
@@ -114,12 +157,21 @@ describe('readMetrics', () => {
     cwMock
       .on(GetMetricDataCommand, { NextToken: undefined })
       .callsFake((input: GetMetricDataCommandInput) => {
-        const firstPage = answer((id) => (id.endsWith('_rc') ? [10, 20, null, null, null] : [1, 1, 1, 1, 1]));
-        const results = firstPage(input).MetricDataResults.map((r) => ({ ...r, StatusCode: 'PartialData' as const }));
+        const firstPage = answer((id) =>
+          id.endsWith('_rc') ? [10, 20, null, null, null] : [1, 1, 1, 1, 1],
+        );
+        const results = firstPage(input).MetricDataResults.map((r) => ({
+          ...r,
+          StatusCode: 'PartialData' as const,
+        }));
         return { MetricDataResults: results, NextToken: 'more' };
       })
       .on(GetMetricDataCommand, { NextToken: 'more' })
-      .callsFake(answer((id) => (id.endsWith('_rc') ? [null, null, 30, 40, 50] : [null, null, null, null, null])));
+      .callsFake(
+        answer((id) =>
+          id.endsWith('_rc') ? [null, null, 30, 40, 50] : [null, null, null, null, null],
+        ),
+      );
 
     const { minutes, warnings } = await readMetrics(cloudwatch, config(), NOW_MS, options);
 
@@ -131,18 +183,26 @@ describe('readMetrics', () => {
 
   it('warns when CloudWatch reports partial data with no NextToken to follow', async () => {
     cwMock.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => ({
-      MetricDataResults: answer(() => [1, 1, 1, 1, 1])(input).MetricDataResults.map((r) => ({ ...r, StatusCode: 'PartialData' as const })),
+      MetricDataResults: answer(() => [1, 1, 1, 1, 1])(input).MetricDataResults.map((r) => ({
+        ...r,
+        StatusCode: 'PartialData' as const,
+      })),
     }));
 
     const { warnings } = await readMetrics(cloudwatch, config(), NOW_MS, options);
 
-    expect(warnings[0]).toMatch(/^GetMetricData returned partial data for g0_rc with no NextToken to follow$/);
+    expect(warnings[0]).toMatch(
+      /^GetMetricData returned partial data for g0_rc with no NextToken to follow$/,
+    );
   });
 
   it('sends at most 500 queries a call', async () => {
     const actions = Array.from({ length: 40 }, (_, n) => {
       const a = actionConfig({ id: `action-${n}` });
-      a.targetGroups = a.targetGroups.map((tg) => ({ ...tg, dimensions: { ...tg.dimensions, TargetGroup: `targetgroup/g${n}-${tg.label}/1` } }));
+      a.targetGroups = a.targetGroups.map((tg) => ({
+        ...tg,
+        dimensions: { ...tg.dimensions, TargetGroup: `targetgroup/g${n}-${tg.label}/1` },
+      }));
       return a;
     });
     cwMock.on(GetMetricDataCommand).callsFake(answer(() => [1, 1, 1, 1, 1]));
@@ -150,7 +210,9 @@ describe('readMetrics', () => {
     await readMetrics(cloudwatch, config({ actions }), NOW_MS, options);
 
     // 40 actions x 3 groups x 4 queries = 480, which fit one call.
-    const sizes = cwMock.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input.MetricDataQueries!.length);
+    const sizes = cwMock
+      .commandCalls(GetMetricDataCommand)
+      .map((c) => c.args[0].input.MetricDataQueries!.length);
     expect(sizes).toEqual([480]);
     expect(Math.max(...sizes)).toBeLessThanOrEqual(MAX_QUERIES_PER_CALL);
   });
@@ -158,38 +220,54 @@ describe('readMetrics', () => {
   it('splits more than 500 queries over several calls', async () => {
     const actions = Array.from({ length: 50 }, (_, n) => {
       const a = actionConfig({ id: `action-${n}` });
-      a.targetGroups = a.targetGroups.map((tg) => ({ ...tg, dimensions: { ...tg.dimensions, TargetGroup: `targetgroup/g${n}-${tg.label}/1` } }));
+      a.targetGroups = a.targetGroups.map((tg) => ({
+        ...tg,
+        dimensions: { ...tg.dimensions, TargetGroup: `targetgroup/g${n}-${tg.label}/1` },
+      }));
       return a;
     });
     cwMock.on(GetMetricDataCommand).callsFake(answer(() => [1, 1, 1, 1, 1]));
 
     await readMetrics(cloudwatch, config({ actions }), NOW_MS, options);
 
-    const sizes = cwMock.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input.MetricDataQueries!.length);
+    const sizes = cwMock
+      .commandCalls(GetMetricDataCommand)
+      .map((c) => c.args[0].input.MetricDataQueries!.length);
     expect(sizes).toEqual([500, 100]);
   });
 
   it('reads p99 latency in its own call and converts it to milliseconds', async () => {
-    cwMock.on(GetMetricDataCommand).callsFake(answer((id) => (id.endsWith('_lp') ? [0.5, 0.5, 0.5, 0.5, 0.9] : [1, 1, 1, 1, 1])));
+    cwMock
+      .on(GetMetricDataCommand)
+      .callsFake(
+        answer((id) => (id.endsWith('_lp') ? [0.5, 0.5, 0.5, 0.5, 0.9] : [1, 1, 1, 1, 1])),
+      );
 
-    const result = await readMetrics(cloudwatch, config(), NOW_MS, { ...options, percentiles: true });
+    const result = await readMetrics(cloudwatch, config(), NOW_MS, {
+      ...options,
+      percentiles: true,
+    });
 
     const spot = result.minutes.get('app/web/50dc6c495c0c9188|targetgroup/spot/73e2d6bc24d8a067')!;
     expect(spot[4].latencyP99Ms).toBeCloseTo(900);
     expect(result.percentilesRead).toBe(true);
-    const calls = cwMock.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input.MetricDataQueries!.map((q) => q.MetricStat!.Stat));
+    const calls = cwMock
+      .commandCalls(GetMetricDataCommand)
+      .map((c) => c.args[0].input.MetricDataQueries!.map((q) => q.MetricStat!.Stat));
     expect(calls).toEqual([expect.not.arrayContaining(['p99']), ['p99', 'p99', 'p99']]);
   });
 
   it('keeps the other metrics when the p99 read fails, and warns', async () => {
-    cwMock
-      .on(GetMetricDataCommand)
-      .callsFake((input: GetMetricDataCommandInput) => {
-        if (input.MetricDataQueries!.some((q) => q.MetricStat?.Stat === 'p99')) throw awsError('InternalError', 500, 'percentiles are not supported');
-        return answer(() => [3, 3, 3, 3, 3])(input);
-      });
+    cwMock.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => {
+      if (input.MetricDataQueries!.some((q) => q.MetricStat?.Stat === 'p99'))
+        throw awsError('InternalError', 500, 'percentiles are not supported');
+      return answer(() => [3, 3, 3, 3, 3])(input);
+    });
 
-    const result = await readMetrics(cloudwatch, config(), NOW_MS, { ...options, percentiles: true });
+    const result = await readMetrics(cloudwatch, config(), NOW_MS, {
+      ...options,
+      percentiles: true,
+    });
 
     expect(result.percentilesRead).toBe(false);
     expect(result.warnings).toEqual([
@@ -202,7 +280,13 @@ describe('readMetrics', () => {
   it('fails naming the metric when CloudWatch refuses a main query', async () => {
     cwMock.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => ({
       MetricDataResults: answer(() => [1, 1, 1, 1, 1])(input).MetricDataResults.map((r) =>
-        r.Id === 'g1_hh' ? { Id: r.Id, StatusCode: 'Forbidden' as const, Messages: [{ Code: 'Forbidden', Value: 'no access' }] } : r,
+        r.Id === 'g1_hh'
+          ? {
+              Id: r.Id,
+              StatusCode: 'Forbidden' as const,
+              Messages: [{ Code: 'Forbidden', Value: 'no access' }],
+            }
+          : r,
       ),
     }));
 

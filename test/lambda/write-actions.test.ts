@@ -10,7 +10,15 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { interpretActions } from '../../lambda/read-actions';
 import { buildActions, validateActions, writeWeights } from '../../lambda/write-actions';
-import { awsError, forwardAction, instantRetry, LISTENER_ARN, RULE_ARN, steered, tgArn } from './controller-fixtures';
+import {
+  awsError,
+  forwardAction,
+  instantRetry,
+  LISTENER_ARN,
+  RULE_ARN,
+  steered,
+  tgArn,
+} from './controller-fixtures';
 
 const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
 const elbv2 = new ElasticLoadBalancingV2Client({});
@@ -19,16 +27,31 @@ beforeEach(() => elbv2Mock.reset());
 const authenticate: Action = {
   Type: 'authenticate-oidc',
   Order: 1,
-  AuthenticateOidcConfig: { Issuer: 'https://idp', AuthorizationEndpoint: 'https://idp/a', TokenEndpoint: 'https://idp/t', UserInfoEndpoint: 'https://idp/u', ClientId: 'client' },
+  AuthenticateOidcConfig: {
+    Issuer: 'https://idp',
+    AuthorizationEndpoint: 'https://idp/a',
+    TokenEndpoint: 'https://idp/t',
+    UserInfoEndpoint: 'https://idp/u',
+    ClientId: 'client',
+  },
 };
 
 describe('buildActions', () => {
   it('replaces only the forward action weights and keeps other actions, order and stickiness', () => {
-    const live = interpretActions(steered(), LISTENER_ARN, [authenticate, { ...forwardAction([10, 10, 10]), Order: 2 }]);
+    const live = interpretActions(steered(), LISTENER_ARN, [
+      authenticate,
+      { ...forwardAction([10, 10, 10]), Order: 2 },
+    ]);
 
     const actions = buildActions(steered(), live, [600, 399, 0]);
 
-    expect(actions[0]).toEqual({ ...authenticate, AuthenticateOidcConfig: { ...authenticate.AuthenticateOidcConfig, UseExistingClientSecret: true } });
+    expect(actions[0]).toEqual({
+      ...authenticate,
+      AuthenticateOidcConfig: {
+        ...authenticate.AuthenticateOidcConfig,
+        UseExistingClientSecret: true,
+      },
+    });
     expect(actions[1]).toEqual({
       Type: 'forward',
       Order: 2,
@@ -44,7 +67,9 @@ describe('buildActions', () => {
   });
 
   it('drops a TargetGroupArn that sat beside the forward config', () => {
-    const live = interpretActions(steered(), LISTENER_ARN, [{ ...forwardAction([1, 1, 1]), TargetGroupArn: tgArn('on-demand') }]);
+    const live = interpretActions(steered(), LISTENER_ARN, [
+      { ...forwardAction([1, 1, 1]), TargetGroupArn: tgArn('on-demand') },
+    ]);
 
     const [forward] = buildActions(steered(), live, [1, 2, 3]);
 
@@ -63,7 +88,11 @@ describe('buildActions', () => {
 });
 
 describe('validateActions', () => {
-  const forward = (weights: number[]) => forwardAction(weights, weights.map((_, i) => `g${i}`));
+  const forward = (weights: number[]) =>
+    forwardAction(
+      weights,
+      weights.map((_, i) => `g${i}`),
+    );
 
   it('rejects a weight above 999 naming the entry and the rule', () => {
     expect(() => validateActions([forward([1, 1200, 3])])).toThrow(
@@ -72,15 +101,21 @@ describe('validateActions', () => {
   });
 
   it('rejects a fractional weight', () => {
-    expect(() => validateActions([forward([1.5, 2])])).toThrow('TargetGroups[0].Weight is 1.5; a weight must be an integer');
+    expect(() => validateActions([forward([1.5, 2])])).toThrow(
+      'TargetGroups[0].Weight is 1.5; a weight must be an integer',
+    );
   });
 
   it('rejects all-zero weights', () => {
-    expect(() => validateActions([forward([0, 0, 0])])).toThrow('weights are all 0; at least one target group must have a weight above 0');
+    expect(() => validateActions([forward([0, 0, 0])])).toThrow(
+      'weights are all 0; at least one target group must have a weight above 0',
+    );
   });
 
   it('rejects a sixth target group', () => {
-    expect(() => validateActions([forward([1, 1, 1, 1, 1, 1])])).toThrow('has 6 entries; a forward action has at most 5 target groups');
+    expect(() => validateActions([forward([1, 1, 1, 1, 1, 1])])).toThrow(
+      'has 6 entries; a forward action has at most 5 target groups',
+    );
   });
 
   it('rejects a TargetGroupArn beside several weighted groups', () => {
@@ -91,7 +126,9 @@ describe('validateActions', () => {
 });
 
 describe('writeWeights', () => {
-  const readListener = (actions: Action[]) => ({ Listeners: [{ ListenerArn: LISTENER_ARN, DefaultActions: actions }] });
+  const readListener = (actions: Action[]) => ({
+    Listeners: [{ ListenerArn: LISTENER_ARN, DefaultActions: actions }],
+  });
 
   it('sends the entire default action list with ModifyListener and verifies it by reading back', async () => {
     const before = [authenticate, forwardAction([10, 10, 10])];
@@ -108,7 +145,9 @@ describe('writeWeights', () => {
     const sent = elbv2Mock.commandCalls(ModifyListenerCommand)[0].args[0].input;
     expect(sent.ListenerArn).toBe(LISTENER_ARN);
     expect(sent.DefaultActions).toHaveLength(2);
-    expect(sent.DefaultActions![1].ForwardConfig?.TargetGroups?.map((g) => g.Weight)).toEqual([500, 499, 0]);
+    expect(sent.DefaultActions![1].ForwardConfig?.TargetGroups?.map((g) => g.Weight)).toEqual([
+      500, 499, 0,
+    ]);
     expect(elbv2Mock).toHaveReceivedCommandTimes(DescribeListenersCommand, 2);
   });
 
@@ -152,17 +191,24 @@ describe('writeWeights', () => {
   it('retries a throttled ModifyListener and then succeeds', async () => {
     const before = [forwardAction([10, 10, 10])];
     const live = interpretActions(steered(), LISTENER_ARN, before);
-    elbv2Mock.on(DescribeListenersCommand).resolvesOnce(readListener(before)).resolves(readListener([forwardAction([1, 2, 3])]));
+    elbv2Mock
+      .on(DescribeListenersCommand)
+      .resolvesOnce(readListener(before))
+      .resolves(readListener([forwardAction([1, 2, 3])]));
     elbv2Mock.on(ModifyListenerCommand).rejectsOnce(awsError('Throttling')).resolves({});
 
-    await expect(writeWeights(elbv2, steered(), live, [1, 2, 3], instantRetry())).resolves.toMatchObject({ status: 'written' });
+    await expect(
+      writeWeights(elbv2, steered(), live, [1, 2, 3], instantRetry()),
+    ).resolves.toMatchObject({ status: 'written' });
     expect(elbv2Mock).toHaveReceivedCommandTimes(ModifyListenerCommand, 2);
   });
 
   it('refuses to send weights AWS would reject, before any call', async () => {
     const live = interpretActions(steered(), LISTENER_ARN, [forwardAction([10, 10, 10])]);
 
-    await expect(writeWeights(elbv2, steered(), live, [0, 0, 0], instantRetry())).rejects.toThrow('weights are all 0');
+    await expect(writeWeights(elbv2, steered(), live, [0, 0, 0], instantRetry())).rejects.toThrow(
+      'weights are all 0',
+    );
     expect(elbv2Mock.calls()).toHaveLength(0);
   });
 });

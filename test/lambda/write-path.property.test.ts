@@ -3,7 +3,12 @@
  * live weights, any remembered state — what the handler sends to AWS is a valid weighted forward
  * action that never routes to a group without healthy targets while another group has some.
  */
-import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand, GetMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
+import {
+  CloudWatchClient,
+  DescribeAlarmsCommand,
+  GetMetricDataCommand,
+  GetMetricDataCommandInput,
+} from '@aws-sdk/client-cloudwatch';
 import {
   Action,
   DescribeListenersCommand,
@@ -38,11 +43,16 @@ const cloudWatchValue = fc.oneof(
 const scenario = fc.integer({ min: 1, max: MAX_TARGET_GROUPS_PER_ACTION }).chain((groups) =>
   fc.record({
     groups: fc.constant(groups),
-    liveWeights: fc.array(fc.integer({ min: 0, max: MAX_WEIGHT }), { minLength: groups, maxLength: groups }).filter((w) => w.some((x) => x > 0)),
+    liveWeights: fc
+      .array(fc.integer({ min: 0, max: MAX_WEIGHT }), { minLength: groups, maxLength: groups })
+      .filter((w) => w.some((x) => x > 0)),
     healthy: fc.array(fc.integer({ min: 0, max: 4 }), { minLength: groups, maxLength: groups }),
     // One value per query per visible minute; queries are drawn from this pool by position.
     values: fc.array(cloudWatchValue, { minLength: 5 * 4 * groups, maxLength: 5 * 4 * groups }),
-    lastWritten: fc.option(fc.array(fc.integer({ min: 0, max: MAX_WEIGHT }), { minLength: groups, maxLength: groups }), { nil: undefined }),
+    lastWritten: fc.option(
+      fc.array(fc.integer({ min: 0, max: MAX_WEIGHT }), { minLength: groups, maxLength: groups }),
+      { nil: undefined },
+    ),
     templateIsLive: fc.boolean(),
     guardrails: fc.record({
       minShare: fc.double({ min: 0, max: 0.2, noNaN: true }),
@@ -63,22 +73,37 @@ function setUp(s: Scenario) {
   const live: Action[] = [
     {
       Type: 'forward',
-      ForwardConfig: { TargetGroups: labels.map((l, i) => ({ TargetGroupArn: tgArn(l), Weight: s.liveWeights[i] })) },
+      ForwardConfig: {
+        TargetGroups: labels.map((l, i) => ({
+          TargetGroupArn: tgArn(l),
+          Weight: s.liveWeights[i],
+        })),
+      },
     },
   ];
-  elbv2Mock.on(DescribeListenersCommand).resolves({ Listeners: [{ ListenerArn: LISTENER_ARN, DefaultActions: live }] });
+  elbv2Mock
+    .on(DescribeListenersCommand)
+    .resolves({ Listeners: [{ ListenerArn: LISTENER_ARN, DefaultActions: live }] });
   labels.forEach((l, i) =>
     elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: tgArn(l) }).resolves({
-      TargetHealthDescriptions: Array.from({ length: s.healthy[i] }, () => ({ TargetHealth: { State: 'healthy' as const } })),
+      TargetHealthDescriptions: Array.from({ length: s.healthy[i] }, () => ({
+        TargetHealth: { State: 'healthy' as const },
+      })),
     }),
   );
   elbv2Mock.on(ModifyListenerCommand).callsFake((input) => {
-    elbv2Mock.on(DescribeListenersCommand).resolves({ Listeners: [{ ListenerArn: LISTENER_ARN, DefaultActions: input.DefaultActions }] });
+    elbv2Mock
+      .on(DescribeListenersCommand)
+      .resolves({
+        Listeners: [{ ListenerArn: LISTENER_ARN, DefaultActions: input.DefaultActions }],
+      });
     return {};
   });
   cwMock.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => ({
     MetricDataResults: input.MetricDataQueries!.map((q, n) => {
-      const minutes = [0, 1, 2, 3, 4].map((m) => [m, s.values[(n * 5 + m) % s.values.length]] as const).filter(([, v]) => v !== null);
+      const minutes = [0, 1, 2, 3, 4]
+        .map((m) => [m, s.values[(n * 5 + m) % s.values.length]] as const)
+        .filter(([, v]) => v !== null);
       return {
         Id: q.Id,
         StatusCode: 'Complete' as const,
@@ -89,8 +114,18 @@ function setUp(s: Scenario) {
   }));
   cwMock.on(DescribeAlarmsCommand).resolves({});
   if (s.lastWritten) {
-    const actions = { 'web-default': { lastWritten: { weights: s.lastWritten, targetGroupArns: labels.map(tgArn), atMs: NOW_MS - 60_000 } } };
-    ssmMock.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify({ version: 1, actions }) } });
+    const actions = {
+      'web-default': {
+        lastWritten: {
+          weights: s.lastWritten,
+          targetGroupArns: labels.map(tgArn),
+          atMs: NOW_MS - 60_000,
+        },
+      },
+    };
+    ssmMock
+      .on(GetParameterCommand)
+      .resolves({ Parameter: { Value: JSON.stringify({ version: 1, actions }) } });
   } else {
     ssmMock.on(GetParameterCommand).rejects(awsError('ParameterNotFound'));
   }
@@ -103,7 +138,15 @@ function setUp(s: Scenario) {
   }));
   const templateWeights = s.templateIsLive ? s.liveWeights : labels.map(() => 1);
   return configInput({
-    actions: [{ id: 'web-default', loadBalancerType: 'application', listenerArn: LISTENER_ARN, targetGroups, templateWeights }],
+    actions: [
+      {
+        id: 'web-default',
+        loadBalancerType: 'application',
+        listenerArn: LISTENER_ARN,
+        targetGroups,
+        templateWeights,
+      },
+    ],
     guardrails: s.guardrails,
     outsideChangeHoldMinutes: 0,
   });
@@ -121,7 +164,11 @@ it('writes only valid weighted forward actions that avoid groups without healthy
     fc.asyncProperty(scenario, async (s) => {
       const cfg = setUp(s);
       const handler = createHandler({
-        clients: { elbv2: new ElasticLoadBalancingV2Client({}), cloudwatch: new CloudWatchClient({}), ssm: new SSMClient({}) },
+        clients: {
+          elbv2: new ElasticLoadBalancingV2Client({}),
+          cloudwatch: new CloudWatchClient({}),
+          ssm: new SSMClient({}),
+        },
         now: () => NOW_MS,
         loadConfigText: async () => JSON.stringify(cfg),
         retry: instantRetry(),
@@ -136,7 +183,8 @@ it('writes only valid weighted forward actions that avoid groups without healthy
         const weights = forward.ForwardConfig!.TargetGroups!.map((g) => g.Weight!);
         expect(forward.TargetGroupArn).toBeUndefined();
         expect(weights.length).toBeLessThanOrEqual(MAX_TARGET_GROUPS_PER_ACTION);
-        for (const w of weights) expect(Number.isInteger(w) && w >= 0 && w <= MAX_WEIGHT).toBe(true);
+        for (const w of weights)
+          expect(Number.isInteger(w) && w >= 0 && w <= MAX_WEIGHT).toBe(true);
         expect(weights.some((w) => w > 0)).toBe(true);
         if (s.healthy.some((h) => h > 0)) {
           weights.forEach((w, i) => {

@@ -93,9 +93,14 @@ describe('an ALB with three target groups, a listener and a rule', () => {
 
     const { elbv2 } = motoClients(moto.endpoint);
     const { DescribeListenersCommand } = await import('@aws-sdk/client-elastic-load-balancing-v2');
-    const listener = await elbv2.send(new DescribeListenersCommand({ ListenerArns: [lb.listenerArn] }));
+    const listener = await elbv2.send(
+      new DescribeListenersCommand({ ListenerArns: [lb.listenerArn] }),
+    );
     const forward = listener.Listeners![0].DefaultActions![0];
-    expect(forward.ForwardConfig?.TargetGroupStickinessConfig).toEqual({ Enabled: true, DurationSeconds: 120 });
+    expect(forward.ForwardConfig?.TargetGroupStickinessConfig).toEqual({
+      Enabled: true,
+      DurationSeconds: 120,
+    });
     expect(forward.TargetGroupArn).toBeUndefined();
   });
 
@@ -113,7 +118,10 @@ describe('an ALB with three target groups, a listener and a rule', () => {
           {
             Type: 'forward',
             ForwardConfig: {
-              TargetGroups: lb.targetGroupArns.map((TargetGroupArn) => ({ TargetGroupArn, Weight: 10 })),
+              TargetGroups: lb.targetGroupArns.map((TargetGroupArn) => ({
+                TargetGroupArn,
+                Weight: 10,
+              })),
               TargetGroupStickinessConfig: { Enabled: true, DurationSeconds: 120 },
             },
           },
@@ -122,7 +130,9 @@ describe('an ALB with three target groups, a listener and a rule', () => {
     );
     const result = (await handlerFor(lb.config, () => NOW_MS + 60_000)({})) as RunResult;
 
-    expect(result.actions.find((a) => a.actionId === 'web-default')?.mode).toBe('restore-after-deploy');
+    expect(result.actions.find((a) => a.actionId === 'web-default')?.mode).toBe(
+      'restore-after-deploy',
+    );
     expect(await weightsInMoto(moto.endpoint, lb, 'listener')).toEqual(written);
   });
 
@@ -137,7 +147,10 @@ describe('an ALB with three target groups, a listener and a rule', () => {
     expect(await weightsInMoto(moto.endpoint, lb, 'listener')).toEqual([900, 100, 0]);
 
     const during = (await handlerFor(lb.config, () => NOW_MS + 5 * 60_000)({})) as RunResult;
-    expect(during.actions.find((a) => a.actionId === 'web-default')).toMatchObject({ mode: 'override', outcome: 'unchanged' });
+    expect(during.actions.find((a) => a.actionId === 'web-default')).toMatchObject({
+      mode: 'override',
+      outcome: 'unchanged',
+    });
     expect(await weightsInMoto(moto.endpoint, lb, 'listener')).toEqual([900, 100, 0]);
 
     const after = (await handlerFor(lb.config, () => NOW_MS + 11 * 60_000)({})) as RunResult;
@@ -152,17 +165,32 @@ describe('an ALB with three target groups, a listener and a rule', () => {
       new ModifyListenerCommand({
         ListenerArn: lb.listenerArn,
         DefaultActions: [
-          { Type: 'forward', ForwardConfig: { TargetGroups: lb.targetGroupArns.map((TargetGroupArn, i) => ({ TargetGroupArn, Weight: [300, 700, 0][i] })) } },
+          {
+            Type: 'forward',
+            ForwardConfig: {
+              TargetGroups: lb.targetGroupArns.map((TargetGroupArn, i) => ({
+                TargetGroupArn,
+                Weight: [300, 700, 0][i],
+              })),
+            },
+          },
         ],
       }),
     );
 
     const result = (await handlerFor(lb.config, () => NOW_MS + 60_000)({})) as RunResult;
 
-    expect(result.actions.find((a) => a.actionId === 'web-default')).toMatchObject({ mode: 'outside-change', outcome: 'unchanged' });
+    expect(result.actions.find((a) => a.actionId === 'web-default')).toMatchObject({
+      mode: 'outside-change',
+      outcome: 'unchanged',
+    });
     expect(await weightsInMoto(moto.endpoint, lb, 'listener')).toEqual([300, 700, 0]);
-    const state = await motoClients(moto.endpoint).ssm.send(new GetParameterCommand({ Name: '/weighted-balancer/test/state' }));
-    expect(JSON.parse(state.Parameter!.Value!).actions['web-default'].outsideChange.weights).toEqual([300, 700, 0]);
+    const state = await motoClients(moto.endpoint).ssm.send(
+      new GetParameterCommand({ Name: '/weighted-balancer/test/state' }),
+    );
+    expect(
+      JSON.parse(state.Parameter!.Value!).actions['web-default'].outsideChange.weights,
+    ).toEqual([300, 700, 0]);
   });
 
   it('writes nothing in a dry run', async () => {
@@ -176,21 +204,35 @@ describe('an ALB with three target groups, a listener and a rule', () => {
   });
 
   it('runs as the bundled dist/handler/index.js with AWS_ENDPOINT_URL pointing at moto', async () => {
-    execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'bundle-handler.mjs')], { cwd: ROOT });
+    execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'bundle-handler.mjs')], {
+      cwd: ROOT,
+    });
     const lb = await albWithTraffic();
     const script = `require(${JSON.stringify(path.join(ROOT, 'dist', 'handler', 'index.js'))}).handler({ source: 'aws.events' }).then((r) => process.stdout.write('RESULT ' + JSON.stringify(r) + '\\n'))`;
 
     const out = execFileSync(process.execPath, ['-e', script], {
       cwd: ROOT,
-      env: { ...process.env, ...motoEnv(moto.endpoint), CONTROLLER_CONFIG: JSON.stringify(lb.config), CONTROLLER_READ_PERCENTILES: 'false' },
+      env: {
+        ...process.env,
+        ...motoEnv(moto.endpoint),
+        CONTROLLER_CONFIG: JSON.stringify(lb.config),
+        CONTROLLER_READ_PERCENTILES: 'false',
+      },
       encoding: 'utf8',
     });
 
-    const result = JSON.parse(out.split('\n').find((l) => l.startsWith('RESULT '))!.slice(7)) as RunResult;
+    const result = JSON.parse(
+      out
+        .split('\n')
+        .find((l) => l.startsWith('RESULT '))!
+        .slice(7),
+    ) as RunResult;
     expect(result.written).toEqual(['web-default', 'web-api']);
     const [onDemand, spot, canary] = await weightsInMoto(moto.endpoint, lb, 'rule');
     expect([Math.abs(onDemand - spot) <= 1, onDemand > 0, canary]).toEqual([true, true, 0]);
-    expect(out).toMatch(/"_aws":\{"Timestamp":\d+,"CloudWatchMetrics":\[\{"Namespace":"WeightedBalancerTest"/);
+    expect(out).toMatch(
+      /"_aws":\{"Timestamp":\d+,"CloudWatchMetrics":\[\{"Namespace":"WeightedBalancerTest"/,
+    );
   });
 });
 
@@ -200,7 +242,10 @@ describe('an NLB with two weighted target groups', () => {
       { label: 'blue', healthyHosts: 1 },
       { label: 'green', healthyHosts: 0 },
     ]);
-    await putElbMinutes(moto.endpoint, lb, 'network', visibleMinutes(), [{ healthyHosts: 1 }, { healthyHosts: 0 }]);
+    await putElbMinutes(moto.endpoint, lb, 'network', visibleMinutes(), [
+      { healthyHosts: 1 },
+      { healthyHosts: 0 },
+    ]);
 
     const result = (await handlerFor(lb.config)({})) as RunResult;
 

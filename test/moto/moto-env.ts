@@ -55,13 +55,22 @@ async function ec2(endpoint: string, params: Record<string, string>): Promise<st
   return text;
 }
 
-const tag = (xml: string, name: string) => [...xml.matchAll(new RegExp(`<${name}>(.*?)</${name}>`, 'g'))].map((m) => m[1]);
+const tag = (xml: string, name: string) =>
+  [...xml.matchAll(new RegExp(`<${name}>(.*?)</${name}>`, 'g'))].map((m) => m[1]);
 
 async function network(endpoint: string) {
-  const vpcId = tag(await ec2(endpoint, { Action: 'CreateVpc', CidrBlock: '10.0.0.0/16' }), 'vpcId')[0];
+  const vpcId = tag(
+    await ec2(endpoint, { Action: 'CreateVpc', CidrBlock: '10.0.0.0/16' }),
+    'vpcId',
+  )[0];
   const subnets: string[] = [];
   for (const [i, az] of ['a', 'b'].entries()) {
-    const xml = await ec2(endpoint, { Action: 'CreateSubnet', VpcId: vpcId, CidrBlock: `10.0.${i}.0/24`, AvailabilityZone: `${REGION}${az}` });
+    const xml = await ec2(endpoint, {
+      Action: 'CreateSubnet',
+      VpcId: vpcId,
+      CidrBlock: `10.0.${i}.0/24`,
+      AvailabilityZone: `${REGION}${az}`,
+    });
     subnets.push(tag(xml, 'subnetId')[0]);
   }
   return { vpcId, subnets };
@@ -69,7 +78,13 @@ async function network(endpoint: string) {
 
 async function instances(endpoint: string, subnetId: string, count: number): Promise<string[]> {
   if (count === 0) return [];
-  const xml = await ec2(endpoint, { Action: 'RunInstances', ImageId: 'ami-12c6146b', MinCount: String(count), MaxCount: String(count), SubnetId: subnetId });
+  const xml = await ec2(endpoint, {
+    Action: 'RunInstances',
+    ImageId: 'ami-12c6146b',
+    MinCount: String(count),
+    MaxCount: String(count),
+    SubnetId: subnetId,
+  });
   return tag(xml, 'instanceId');
 }
 
@@ -100,19 +115,30 @@ export async function createLoadBalancer(
   const { elbv2 } = motoClients(endpoint);
   const { vpcId, subnets } = await network(endpoint);
   const name = type === 'application' ? 'web' : 'net';
-  const lb = await elbv2.send(new CreateLoadBalancerCommand({ Name: name, Subnets: subnets, Type: type }));
+  const lb = await elbv2.send(
+    new CreateLoadBalancerCommand({ Name: name, Subnets: subnets, Type: type }),
+  );
   const lbArn = lb.LoadBalancers![0].LoadBalancerArn!;
   const lbDimension = lbArn.split(':loadbalancer/')[1];
 
   const targetGroupArns: string[] = [];
   for (const g of groups) {
     const tg = await elbv2.send(
-      new CreateTargetGroupCommand({ Name: `${name}-${g.label}`, Protocol: type === 'application' ? 'HTTP' : 'TCP', Port: 80, VpcId: vpcId, TargetType: 'instance' }),
+      new CreateTargetGroupCommand({
+        Name: `${name}-${g.label}`,
+        Protocol: type === 'application' ? 'HTTP' : 'TCP',
+        Port: 80,
+        VpcId: vpcId,
+        TargetType: 'instance',
+      }),
     );
     const arn = tg.TargetGroups![0].TargetGroupArn!;
     targetGroupArns.push(arn);
     const ids = await instances(endpoint, subnets[0], g.healthyHosts);
-    if (ids.length) await elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: ids.map((Id) => ({ Id })) }));
+    if (ids.length)
+      await elbv2.send(
+        new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: ids.map((Id) => ({ Id })) }),
+      );
   }
 
   const weight = options.initialWeight ?? 10;
@@ -124,24 +150,49 @@ export async function createLoadBalancer(
     },
   };
   const listener = await elbv2.send(
-    new CreateListenerCommand({ LoadBalancerArn: lbArn, Protocol: type === 'application' ? 'HTTP' : 'TCP', Port: 80, DefaultActions: [forward] }),
+    new CreateListenerCommand({
+      LoadBalancerArn: lbArn,
+      Protocol: type === 'application' ? 'HTTP' : 'TCP',
+      Port: 80,
+      DefaultActions: [forward],
+    }),
   );
   const listenerArn = listener.Listeners![0].ListenerArn!;
   let ruleArn: string | undefined;
   if (type === 'application' && options.withRule !== false) {
     const rule = await elbv2.send(
-      new CreateRuleCommand({ ListenerArn: listenerArn, Priority: 10, Conditions: [{ Field: 'path-pattern', Values: ['/api/*'] }], Actions: [forward] }),
+      new CreateRuleCommand({
+        ListenerArn: listenerArn,
+        Priority: 10,
+        Conditions: [{ Field: 'path-pattern', Values: ['/api/*'] }],
+        Actions: [forward],
+      }),
     );
     ruleArn = rule.Rules![0].RuleArn!;
   }
 
-  const dimensions = targetGroupArns.map((arn) => ({ LoadBalancer: lbDimension, TargetGroup: arn.split(':').pop()! }));
-  const targetGroups = groups.map((g, i) => ({ targetGroupArn: targetGroupArns[i], label: g.label, dimensions: dimensions[i] }));
+  const dimensions = targetGroupArns.map((arn) => ({
+    LoadBalancer: lbDimension,
+    TargetGroup: arn.split(':').pop()!,
+  }));
+  const targetGroups = groups.map((g, i) => ({
+    targetGroupArn: targetGroupArns[i],
+    label: g.label,
+    dimensions: dimensions[i],
+  }));
   const templateWeights = groups.map(() => weight);
   const actions: ControllerConfigInput['actions'] = [
     { id: `${name}-default`, loadBalancerType: type, listenerArn, targetGroups, templateWeights },
   ];
-  if (ruleArn) actions.push({ id: `${name}-api`, loadBalancerType: type, listenerArn, ruleArn, targetGroups, templateWeights });
+  if (ruleArn)
+    actions.push({
+      id: `${name}-api`,
+      loadBalancerType: type,
+      listenerArn,
+      ruleArn,
+      targetGroups,
+      templateWeights,
+    });
 
   const config: ControllerConfigInput = {
     version: 1,
@@ -172,9 +223,23 @@ export async function putElbMinutes(
     ];
     const MetricData = minuteStartsMs.flatMap((ms) => {
       const Timestamp = new Date(ms + 30_000);
-      const data = [{ MetricName: 'HealthyHostCount', Dimensions, Timestamp, Value: values.healthyHosts }];
-      if (values.requestCount !== undefined) data.push({ MetricName: 'RequestCount', Dimensions, Timestamp, Value: values.requestCount });
-      if (values.latencySeconds !== undefined) data.push({ MetricName: 'TargetResponseTime', Dimensions, Timestamp, Value: values.latencySeconds });
+      const data = [
+        { MetricName: 'HealthyHostCount', Dimensions, Timestamp, Value: values.healthyHosts },
+      ];
+      if (values.requestCount !== undefined)
+        data.push({
+          MetricName: 'RequestCount',
+          Dimensions,
+          Timestamp,
+          Value: values.requestCount,
+        });
+      if (values.latencySeconds !== undefined)
+        data.push({
+          MetricName: 'TargetResponseTime',
+          Dimensions,
+          Timestamp,
+          Value: values.latencySeconds,
+        });
       return data;
     });
     await cloudwatch.send(new PutMetricDataCommand({ Namespace: namespace, MetricData }));
@@ -182,12 +247,18 @@ export async function putElbMinutes(
 }
 
 /** The weights moto holds now, in `lb.targetGroupArns` order. */
-export async function weightsInMoto(endpoint: string, lb: MotoLoadBalancer, which: 'listener' | 'rule'): Promise<number[]> {
+export async function weightsInMoto(
+  endpoint: string,
+  lb: MotoLoadBalancer,
+  which: 'listener' | 'rule',
+): Promise<number[]> {
   const { elbv2 } = motoClients(endpoint);
   const actions =
     which === 'listener'
-      ? (await elbv2.send(new DescribeListenersCommand({ ListenerArns: [lb.listenerArn] }))).Listeners![0].DefaultActions!
-      : (await elbv2.send(new DescribeRulesCommand({ RuleArns: [lb.ruleArn!] }))).Rules![0].Actions!;
+      ? (await elbv2.send(new DescribeListenersCommand({ ListenerArns: [lb.listenerArn] })))
+          .Listeners![0].DefaultActions!
+      : (await elbv2.send(new DescribeRulesCommand({ RuleArns: [lb.ruleArn!] }))).Rules![0]
+          .Actions!;
   const groups = forwardTargetGroups(actions.find((a) => a.Type === 'forward')!);
   return lb.targetGroupArns.map((arn) => groups.find((g) => g.targetGroupArn === arn)?.weight ?? 0);
 }
