@@ -2,6 +2,7 @@ import { Duration, Lazy, Size, Token, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ImportedFleet, ImportedFleetAttributes } from './imported-fleet';
@@ -72,6 +73,13 @@ export interface FleetProps extends TargetGroupOptions {
    * @default - the latest Amazon Linux 2023
    */
   readonly machineImage?: ec2.IMachineImage;
+
+  /**
+   * The role the instances run as.
+   *
+   * @default - no role: the instances call no AWS API
+   */
+  readonly role?: iam.IRole;
 
   /**
    * Commands run at boot.
@@ -219,6 +227,7 @@ export class Fleet extends Construct implements IFleet {
       machineImage: props.machineImage ?? ec2.MachineImage.latestAmazonLinux2023(),
       userData: props.userData ?? ec2.UserData.forLinux(),
       requireImdsv2: true,
+      role: props.role,
       securityGroup: new ec2.SecurityGroup(this, 'SecurityGroup', {
         vpc: props.vpc,
         description: `Instances of fleet ${props.label}: traffic only from its load balancer`,

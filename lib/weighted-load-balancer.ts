@@ -270,6 +270,11 @@ export class WeightedLoadBalancer extends Construct {
       loadBalancerName: props.loadBalancerName,
     };
 
+    // An internal load balancer admits its VPC only; aws-cdk-lib's `open` would admit 0.0.0.0/0.
+    const clients = common.internetFacing
+      ? ec2.Peer.anyIpv4()
+      : ec2.Peer.ipv4(this.vpc.vpcCidrBlock);
+
     if (application) {
       const alb = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
         ...common,
@@ -280,10 +285,12 @@ export class WeightedLoadBalancer extends Construct {
         port,
         certificates: props.certificates,
         sslPolicy: props.sslPolicy,
-        open: true,
+        open: false,
       });
+      alb.connections.allowFrom(clients, ec2.Port.tcp(port), `Clients to the ${protocol} listener`);
       if (protocol === elbv2.Protocol.HTTPS && (props.redirectHttpToHttps ?? true)) {
-        alb.addRedirect({ sourcePort: 80, targetPort: port });
+        alb.addRedirect({ sourcePort: 80, targetPort: port, open: false });
+        alb.connections.allowFrom(clients, ec2.Port.tcp(80), 'Clients to the HTTPS redirect');
       }
       this.applicationLoadBalancer = alb;
     } else {
@@ -303,9 +310,6 @@ export class WeightedLoadBalancer extends Construct {
         certificates: props.certificates,
         sslPolicy: props.sslPolicy,
       });
-      const clients = common.internetFacing
-        ? ec2.Peer.anyIpv4()
-        : ec2.Peer.ipv4(this.vpc.vpcCidrBlock);
       for (const allowed of portsOf(protocol, port)) {
         nlb.connections.allowFrom(clients, allowed, `Clients to the ${protocol} listener`);
       }

@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import {
   ExistingTargetsFleet,
@@ -172,6 +173,31 @@ describe('Fleet', () => {
           ],
         },
       ],
+    });
+  });
+
+  it('runs its instances with the role it is given, and with none otherwise', () => {
+    const withoutRole = fleetBehindLoadBalancer().template;
+    const { stack, vpc } = stackWithVpc();
+    const role = new iam.Role(stack, 'Role', {
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+    });
+    const fleet = new Fleet(stack, 'Fleet', {
+      vpc,
+      loadBalancerKind: LoadBalancerKind.NETWORK,
+      label: 'fleet',
+      instanceType: new ec2.InstanceType('t3.small'),
+      role,
+    });
+    new WeightedLoadBalancer(stack, 'Tcp', {
+      loadBalancerKind: LoadBalancerKind.NETWORK,
+      vpc,
+      fleets: [{ fleet, weight: 1 }],
+    });
+
+    withoutRole.resourceCountIs('AWS::IAM::InstanceProfile', 0);
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::InstanceProfile', {
+      Roles: [stack.resolve(role.roleName)],
     });
   });
 

@@ -232,6 +232,39 @@ describe('WeightedLoadBalancer on an Application Load Balancer', () => {
     });
   });
 
+  it('admits any IPv4 client to an internet-facing ALB on the listener and redirect ports', () => {
+    const { stack, service } = albService({
+      protocol: elbv2.Protocol.HTTPS,
+      certificates: [elbv2.ListenerCertificate.fromArn(CERTIFICATE_ARN)],
+    });
+    const group = Template.fromStack(stack).findResources('AWS::EC2::SecurityGroup');
+    const lbGroupId = stack.resolve(service.connections.securityGroups[0].securityGroupId)[
+      'Fn::GetAtt'
+    ][0];
+
+    expect(
+      group[lbGroupId].Properties.SecurityGroupIngress.map(
+        (rule: any) => `${rule.CidrIp} ${rule.IpProtocol} ${rule.FromPort}`,
+      ),
+    ).toEqual(['0.0.0.0/0 tcp 443', '0.0.0.0/0 tcp 80']);
+  });
+
+  it('admits only the VPC CIDR to an internal ALB', () => {
+    const { stack, vpc, service } = albService({ internetFacing: false });
+    const group = Template.fromStack(stack).findResources('AWS::EC2::SecurityGroup');
+    const lbGroupId = stack.resolve(service.connections.securityGroups[0].securityGroupId)[
+      'Fn::GetAtt'
+    ][0];
+
+    expect(group[lbGroupId].Properties.SecurityGroupIngress).toEqual([
+      expect.objectContaining({
+        CidrIp: stack.resolve(vpc.vpcCidrBlock),
+        FromPort: 80,
+        ToPort: 80,
+      }),
+    ]);
+  });
+
   it('gives ALB group stickiness its duration in seconds', () => {
     const { stack } = albService({ groupStickinessDuration: Duration.hours(1) });
 
