@@ -2,6 +2,8 @@
 import { PolicyDefinition } from '../contract';
 import { adaptivePolicy } from './adaptive';
 import { canaryPolicy } from './canary';
+import { capacityPolicy } from './capacity';
+import { failoverPolicy } from './failover';
 import { healthyHostsPolicy } from './healthy-hosts';
 
 // Each policy has its own parameter type; decide() parses parameters with the policy's own schema.
@@ -9,6 +11,8 @@ export const builtInPolicies: Record<string, PolicyDefinition<any>> = {
   [healthyHostsPolicy.name]: healthyHostsPolicy,
   [adaptivePolicy.name]: adaptivePolicy,
   [canaryPolicy.name]: canaryPolicy,
+  [capacityPolicy.name]: capacityPolicy,
+  [failoverPolicy.name]: failoverPolicy,
 };
 
 /** The policy called `name` among `policies` (the built-in ones by default). */
