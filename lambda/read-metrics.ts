@@ -231,19 +231,22 @@ function applyResults(
   results: Map<string, MetricDataResult[]>,
   window: MetricsWindow,
   target: Map<string, Record<string, unknown>[]>,
-  failOnError: boolean,
 ): void {
+  // Check every result before using any, so a failed read leaves no half-filled minutes.
   for (const plan of plans) {
     const pages = results.get(plan.query.Id ?? '') ?? [];
     const failed = pages.find(
       (p) => p.StatusCode === 'InternalError' || p.StatusCode === 'Forbidden',
     );
-    if (failed && failOnError) {
+    if (failed) {
       const detail = (failed.Messages ?? []).map((m) => `${m.Code}: ${m.Value}`).join('; ');
       throw new Error(
         `GetMetricData could not read ${plan.describe}: ${failed.StatusCode}${detail ? ` (${detail})` : ''}`,
       );
     }
+  }
+  for (const plan of plans) {
+    const pages = results.get(plan.query.Id ?? '') ?? [];
     const minutes = target.get(plan.key)!;
     for (const page of pages) {
       (page.Timestamps ?? []).forEach((ts, n) => {
@@ -290,13 +293,7 @@ export async function readMetrics(
     );
   }
 
-  applyResults(
-    main,
-    await fetchResults(cloudwatch, main, window, retry, warnings),
-    window,
-    draft,
-    true,
-  );
+  applyResults(main, await fetchResults(cloudwatch, main, window, retry, warnings), window, draft);
 
   let percentilesRead = false;
   if (p99.length > 0) {
@@ -306,7 +303,6 @@ export async function readMetrics(
         await fetchResults(cloudwatch, p99, window, retry, warnings),
         window,
         draft,
-        false,
       );
       percentilesRead = true;
     } catch (error) {

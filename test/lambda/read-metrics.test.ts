@@ -277,6 +277,27 @@ describe('readMetrics', () => {
     expect(spot.map((m) => [m.requestCount, m.latencyP99Ms])).toEqual(Array(5).fill([3, null]));
   });
 
+  it('drops every p99 value when one p99 result comes back as an internal error', async () => {
+    cwMock.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => ({
+      MetricDataResults: answer(() => [0.4, 0.4, 0.4, 0.4, 0.4])(input).MetricDataResults.map(
+        (r) => (r.Id === 'g2_lp' ? { Id: r.Id, StatusCode: 'InternalError' as const } : r),
+      ),
+    }));
+
+    const result = await readMetrics(cloudwatch, config(), NOW_MS, {
+      ...options,
+      percentiles: true,
+    });
+
+    expect(result.percentilesRead).toBe(false);
+    expect(result.warnings[0]).toMatch(
+      /^p99 latency not read.*TargetResponseTime p99 of canary: InternalError$/,
+    );
+    const all = [...result.minutes.values()].flat();
+    expect(all.every((m) => m.latencyP99Ms === null)).toBe(true);
+    expect(all.every((m) => m.latencyAvgMs !== null)).toBe(true);
+  });
+
   it('fails naming the metric when CloudWatch refuses a main query', async () => {
     cwMock.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => ({
       MetricDataResults: answer(() => [1, 1, 1, 1, 1])(input).MetricDataResults.map((r) =>
