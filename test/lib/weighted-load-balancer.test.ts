@@ -7,10 +7,10 @@ import {
   ExistingTargetsFleet,
   Fleet,
   LoadBalancerKind,
-  toSteeredAction,
   WeightedLoadBalancer,
   WeightedLoadBalancerProps,
 } from '../../lib';
+import { toSteeredAction } from '../../lib/steered-action';
 import { onlyResource, projectApp, stackWithVpc } from './app-helpers';
 
 const CERTIFICATE_ARN =
