@@ -1,0 +1,241 @@
+/**
+ * Creates the blueprint's load balancer, target groups and weighted listener in moto through the
+ * AWS SDK (moto's own CloudFormation cannot create weighted listeners), then resolves the
+ * controller configuration's CloudFormation references against what moto created, so the handler
+ * gets the configuration the construct would give it, with moto's ARNs in it.
+ */
+import {
+  CreateListenerCommand,
+  CreateLoadBalancerCommand,
+  CreateTargetGroupCommand,
+  DeregisterTargetsCommand,
+  DescribeListenersCommand,
+  ElasticLoadBalancingV2Client,
+  RegisterTargetsCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { ControllerConfig, controllerConfigSchema } from '../lambda/contract';
+import { forwardTargetGroups } from '../lambda/read-actions';
+import { Blueprint, CfnValue } from './blueprint';
+
+export const MOTO_REGION = 'us-east-1';
+const MOTO_ACCOUNT = '123456789012';
+const CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+
+export interface MotoClients {
+  readonly elbv2: ElasticLoadBalancingV2Client;
+  readonly cloudwatch: CloudWatchClient;
+}
+
+export function motoClients(endpoint: string): MotoClients {
+  const config = { endpoint, region: MOTO_REGION, credentials: CREDENTIALS, maxAttempts: 1 };
+  return { elbv2: new ElasticLoadBalancingV2Client(config), cloudwatch: new CloudWatchClient(config) };
+}
+
+/** What a Lambda process reaching moto through the SDK's own settings needs in its environment. */
+export function motoEnvironment(endpoint: string): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_REGION: MOTO_REGION,
+    AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+  };
+}
+
+export interface MotoDeployment {
+  readonly endpoint: string;
+  readonly clients: MotoClients;
+  /** The configuration the construct would give the controller, with moto's ARNs resolved. */
+  readonly configText: string;
+  readonly config: ControllerConfig;
+  readonly listenerArn: string;
+  /** Target group ARNs in the blueprint's (and the configuration's) order. */
+  readonly targetGroupArns: string[];
+  /** Registers or deregisters instances so that `count` targets of the group are healthy. */
+  setHealthyHosts(groupIndex: number, count: number): Promise<void>;
+  /** The weights moto's listener holds now, in target group order. */
+  readWeights(): Promise<number[]>;
+}
+
+/** No EC2 client is installed; moto's EC2 query API takes plain form posts. */
+async function ec2(endpoint: string, params: Record<string, string>): Promise<string> {
+  const response = await fetch(`${endpoint}/`, {
+    method: 'POST',
+    body: new URLSearchParams({ Version: '2016-11-15', ...params }),
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `AWS4-HMAC-SHA256 Credential=testing/20260101/${MOTO_REGION}/ec2/aws4_request, SignedHeaders=host, Signature=0`,
+    },
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`moto EC2 ${params.Action} failed: ${text}`);
+  return text;
+}
+
+const xmlValues = (xml: string, name: string): string[] =>
+  [...xml.matchAll(new RegExp(`<${name}>(.*?)</${name}>`, 'g'))].map((m) => m[1]);
+
+interface Resolved {
+  readonly ref: string;
+  readonly attributes: Record<string, string>;
+}
+
+/**
+ * Resolves the intrinsic functions the constructs use in the listener and the configuration.
+ * Anything else is an error naming the function, so a new construct feature cannot slip through
+ * unresolved.
+ */
+export function resolveCfn(value: CfnValue, resources: ReadonlyMap<string, Resolved>): unknown {
+  if (Array.isArray(value)) return value.map((v) => resolveCfn(v, resources));
+  if (value === null || typeof value !== 'object') return value;
+  const entries = Object.entries(value as Record<string, CfnValue>);
+  const [key, arg] = entries[0] ?? [];
+  if (entries.length === 1 && (key === 'Ref' || key.startsWith('Fn::'))) {
+    switch (key) {
+      case 'Ref':
+        return refOf(String(arg), resources);
+      case 'Fn::GetAtt': {
+        const [id, attribute] = arg as [string, string];
+        const found = resources.get(id)?.attributes[attribute];
+        if (found === undefined) throw new Error(`Fn::GetAtt ${id}.${attribute} has no value in moto`);
+        return found;
+      }
+      case 'Fn::Join': {
+        const [separator, parts] = arg as [string, CfnValue[]];
+        return parts.map((p) => String(resolveCfn(p, resources))).join(separator);
+      }
+      case 'Fn::Select': {
+        const [index, list] = arg as [number, CfnValue];
+        return (resolveCfn(list, resources) as unknown[])[Number(index)];
+      }
+      case 'Fn::Split': {
+        const [separator, text] = arg as [string, CfnValue];
+        return String(resolveCfn(text, resources)).split(separator);
+      }
+      default:
+        throw new Error(`the template uses ${key}, which the playground cannot resolve against moto`);
+    }
+  }
+  return Object.fromEntries(entries.map(([k, v]) => [k, resolveCfn(v, resources)]));
+}
+
+function refOf(id: string, resources: ReadonlyMap<string, Resolved>): string {
+  const pseudo: Record<string, string> = {
+    'AWS::Region': MOTO_REGION,
+    'AWS::AccountId': MOTO_ACCOUNT,
+    'AWS::Partition': 'aws',
+    'AWS::URLSuffix': 'amazonaws.com',
+  };
+  const found = pseudo[id] ?? resources.get(id)?.ref;
+  if (found === undefined) throw new Error(`Ref ${id} names nothing the playground created in moto`);
+  return found;
+}
+
+/**
+ * Deploys the blueprint into moto: `hostsPerGroup[i]` instances are launched for group i (the
+ * most it will ever have healthy), of which `initialHealthyHosts[i]` are registered.
+ */
+export async function deployToMoto(
+  endpoint: string,
+  blueprint: Blueprint,
+  hostsPerGroup: readonly number[],
+  initialHealthyHosts: readonly number[],
+): Promise<MotoDeployment> {
+  const clients = motoClients(endpoint);
+  const { elbv2 } = clients;
+  const resources = blueprint.template.Resources;
+
+  const vpcId = xmlValues(await ec2(endpoint, { Action: 'CreateVpc', CidrBlock: '10.0.0.0/16' }), 'vpcId')[0];
+  const subnets: string[] = [];
+  for (const [i, zone] of ['a', 'b'].entries()) {
+    const xml = await ec2(endpoint, {
+      Action: 'CreateSubnet',
+      VpcId: vpcId,
+      CidrBlock: `10.0.${i}.0/24`,
+      AvailabilityZone: `${MOTO_REGION}${zone}`,
+    });
+    subnets.push(xmlValues(xml, 'subnetId')[0]);
+  }
+
+  const lbProps = resources[blueprint.loadBalancerId].Properties!;
+  const lb = await elbv2.send(
+    new CreateLoadBalancerCommand({
+      Name: 'playground-web',
+      Subnets: subnets,
+      Type: lbProps.Type as 'application',
+      Scheme: lbProps.Scheme as 'internet-facing',
+    }),
+  );
+  const lbArn = lb.LoadBalancers![0].LoadBalancerArn!;
+  const resolved = new Map<string, Resolved>();
+  resolved.set(blueprint.loadBalancerId, {
+    ref: lbArn,
+    attributes: { LoadBalancerFullName: lbArn.split(':loadbalancer/')[1], LoadBalancerArn: lbArn },
+  });
+
+  const targetGroupArns: string[] = [];
+  const instancePools: string[][] = [];
+  for (const [i, id] of blueprint.targetGroupIds.entries()) {
+    const props = resources[id].Properties!;
+    const tg = await elbv2.send(
+      new CreateTargetGroupCommand({
+        Name: `playground-${blueprint.labels[i]}`,
+        Protocol: props.Protocol as 'HTTP',
+        Port: props.Port as number,
+        TargetType: props.TargetType as 'instance',
+        VpcId: vpcId,
+      }),
+    );
+    const arn = tg.TargetGroups![0].TargetGroupArn!;
+    targetGroupArns.push(arn);
+    resolved.set(id, { ref: arn, attributes: { TargetGroupFullName: arn.split(':')[5], TargetGroupArn: arn } });
+    const xml = await ec2(endpoint, {
+      Action: 'RunInstances',
+      ImageId: 'ami-12c6146b',
+      MinCount: String(hostsPerGroup[i]),
+      MaxCount: String(hostsPerGroup[i]),
+      SubnetId: subnets[0],
+    });
+    instancePools.push(xmlValues(xml, 'instanceId'));
+  }
+
+  const listenerProps = resources[blueprint.listenerId].Properties!;
+  const listener = await elbv2.send(
+    new CreateListenerCommand({
+      LoadBalancerArn: lbArn,
+      Protocol: listenerProps.Protocol as 'HTTP',
+      Port: listenerProps.Port as number,
+      DefaultActions: resolveCfn(listenerProps.DefaultActions, resolved) as never,
+    }),
+  );
+  const listenerArn = listener.Listeners![0].ListenerArn!;
+  resolved.set(blueprint.listenerId, { ref: listenerArn, attributes: { ListenerArn: listenerArn } });
+
+  const configText = String(resolveCfn(blueprint.configExpression, resolved));
+  const config = controllerConfigSchema.parse(JSON.parse(configText));
+
+  const registered = instancePools.map(() => 0);
+  const setHealthyHosts = async (groupIndex: number, count: number): Promise<void> => {
+    const pool = instancePools[groupIndex];
+    const want = Math.min(count, pool.length);
+    const have = registered[groupIndex];
+    if (want > have) {
+      const Targets = pool.slice(have, want).map((Id) => ({ Id }));
+      await elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: targetGroupArns[groupIndex], Targets }));
+    } else if (want < have) {
+      const Targets = pool.slice(want, have).map((Id) => ({ Id }));
+      await elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: targetGroupArns[groupIndex], Targets }));
+    }
+    registered[groupIndex] = want;
+  };
+  for (const [i, count] of initialHealthyHosts.entries()) await setHealthyHosts(i, count);
+
+  const readWeights = async (): Promise<number[]> => {
+    const out = await elbv2.send(new DescribeListenersCommand({ ListenerArns: [listenerArn] }));
+    const forward = out.Listeners![0].DefaultActions!.find((a) => a.Type === 'forward')!;
+    const groups = forwardTargetGroups(forward);
+    return targetGroupArns.map((arn) => groups.find((g) => g.targetGroupArn === arn)?.weight ?? 0);
+  };
+
+  return { endpoint, clients, configText, config, listenerArn, targetGroupArns, setHealthyHosts, readWeights };
+}
