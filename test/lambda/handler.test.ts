@@ -88,13 +88,11 @@ function world(
     .resolves({ Listeners: [{ ListenerArn: LISTENER_ARN, DefaultActions: listener }] });
   elbv2Mock.on(DescribeRulesCommand).resolves({ Rules: [{ RuleArn: RULE_ARN, Actions: rule }] });
   LABELS.forEach((label, i) =>
-    elbv2Mock
-      .on(DescribeTargetHealthCommand, { TargetGroupArn: tgArn(label) })
-      .resolves({
-        TargetHealthDescriptions: Array.from({ length: healthy[i] }, () => ({
-          TargetHealth: { State: 'healthy' as const },
-        })),
-      }),
+    elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: tgArn(label) }).resolves({
+      TargetHealthDescriptions: Array.from({ length: healthy[i] }, () => ({
+        TargetHealth: { State: 'healthy' as const },
+      })),
+    }),
   );
   cwMock.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => ({
     MetricDataResults: input.MetricDataQueries!.map((q) => ({
@@ -117,11 +115,9 @@ function world(
 /** Lets every Modify land, so the read-back sees what was written. */
 function modifiesLand() {
   elbv2Mock.on(ModifyListenerCommand).callsFake((input) => {
-    elbv2Mock
-      .on(DescribeListenersCommand)
-      .resolves({
-        Listeners: [{ ListenerArn: LISTENER_ARN, DefaultActions: input.DefaultActions }],
-      });
+    elbv2Mock.on(DescribeListenersCommand).resolves({
+      Listeners: [{ ListenerArn: LISTENER_ARN, DefaultActions: input.DefaultActions }],
+    });
     return {};
   });
   elbv2Mock.on(ModifyRuleCommand).callsFake((input) => {
@@ -364,6 +360,20 @@ describe('manual commands', () => {
     expect(result.command).toBe('freeze');
     expect(elbv2Mock.calls()).toHaveLength(0);
     expect(Object.keys(savedStates()[0].actions)).toEqual(['web-default', 'web-api']);
+  });
+
+  it('resumes steering by clearing the override without touching the load balancer', async () => {
+    const override = {
+      kind: 'freeze' as const,
+      setAtMs: NOW_MS - 60_000,
+      untilMs: NOW_MS + 60_000,
+    };
+    world({ state: { version: 1, actions: { 'web-api': { override, policyState: 7 } } } });
+
+    await handler(twoActions())({ command: 'resume', actionId: 'web-api' });
+
+    expect(savedStates()[0].actions['web-api']).toEqual({ policyState: 7 });
+    expect(elbv2Mock.calls()).toHaveLength(0);
   });
 
   it('reports the state on status', async () => {
