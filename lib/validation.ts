@@ -156,10 +156,11 @@ export function checkGroupStickiness(
   duration: Duration | undefined,
   enabled: boolean | undefined,
 ): void {
+  const name = (key: string) => (property ? `${property}.${key}` : key);
   if (kind === LoadBalancerKind.NETWORK) {
     if (duration !== undefined) {
       fail(
-        `${property}.groupStickinessDuration is ${describeDuration(duration)}; NLB group ` +
+        `${name('groupStickinessDuration')} is ${describeDuration(duration)}; NLB group ` +
           `stickiness has no duration: set groupStickiness to true instead`,
       );
     }
@@ -168,17 +169,17 @@ export function checkGroupStickiness(
 
   if (enabled === true && duration === undefined) {
     fail(
-      `${property}.groupStickiness is true without groupStickinessDuration; ALB group ` +
+      `${name('groupStickiness')} is true without groupStickinessDuration; ALB group ` +
         `stickiness needs a duration from 1 second to 7 days`,
     );
   }
   if (enabled === false && duration !== undefined) {
     fail(
-      `${property}.groupStickiness is false but groupStickinessDuration is ` +
+      `${name('groupStickiness')} is false but groupStickinessDuration is ` +
         `${describeDuration(duration)}; set one or the other`,
     );
   }
-  checkSeconds(`${property}.groupStickinessDuration`, duration, 1, MAX_GROUP_STICKINESS_SECONDS);
+  checkSeconds(name('groupStickinessDuration'), duration, 1, MAX_GROUP_STICKINESS_SECONDS);
 }
 
 function describeDuration(duration: Duration): string {

@@ -243,7 +243,14 @@ export class WeightedLoadBalancer extends Construct {
     this.guard(() => {
       checkListenerProtocol(kind, protocol, props.certificates?.length ?? 0);
       checkInteger('port', props.port, 1, 65535, 'a port');
-      checkGroupStickiness('props', kind, props.groupStickinessDuration, props.groupStickiness);
+      const defaultActionId = `${props.actionIdPrefix ?? id}-default`;
+      if (!ACTION_ID.test(defaultActionId)) {
+        fail(
+          `actionIdPrefix is "${props.actionIdPrefix ?? id}" (from the construct id when unset); ` +
+            `action ids hold letters, digits, ".", "_" and "-" (at most 64)`,
+        );
+      }
+      checkGroupStickiness('', kind, props.groupStickinessDuration, props.groupStickiness);
       if (props.redirectHttpToHttps === true && protocol !== elbv2.Protocol.HTTPS) {
         fail(
           `redirectHttpToHttps is true on ${aProtocol(protocol)} listener; it needs an HTTPS ALB listener`,
@@ -348,8 +355,9 @@ export class WeightedLoadBalancer extends Construct {
    */
   public forwardTo(fleets: WeightedFleet[]): void {
     this.guard(() => {
-      if (this.defaultAction)
+      if (this.defaultAction) {
         fail('forwardTo() was called twice; the listener has one default action');
+      }
       this.checkFleets('fleets', fleets);
     });
 

@@ -260,7 +260,7 @@ const cases: Array<[string, (s: Scene) => unknown, string]> = [
       s.service(NLB, [{ fleet: s.fleet(NLB), weight: 1 }], {
         groupStickinessDuration: Duration.hours(1),
       }),
-    'props.groupStickinessDuration is 3600 seconds; NLB group stickiness has no duration: set groupStickiness to true instead',
+    'groupStickinessDuration is 3600 seconds; NLB group stickiness has no duration: set groupStickiness to true instead',
   ],
   [
     'ALB group stickiness longer than 7 days',
@@ -268,12 +268,12 @@ const cases: Array<[string, (s: Scene) => unknown, string]> = [
       s.service(ALB, [{ fleet: s.fleet(ALB), weight: 1 }], {
         groupStickinessDuration: Duration.days(8),
       }),
-    'props.groupStickinessDuration is 691200 seconds; it must be a whole number of seconds from 1 to 604800',
+    'groupStickinessDuration is 691200 seconds; it must be a whole number of seconds from 1 to 604800',
   ],
   [
     'ALB group stickiness without a duration',
     (s) => s.service(ALB, [{ fleet: s.fleet(ALB), weight: 1 }], { groupStickiness: true }),
-    'props.groupStickiness is true without groupStickinessDuration; ALB group stickiness needs a duration from 1 second to 7 days',
+    'groupStickiness is true without groupStickinessDuration; ALB group stickiness needs a duration from 1 second to 7 days',
   ],
   [
     'ALB rule group stickiness of 0 seconds',
@@ -341,6 +341,21 @@ const cases: Array<[string, (s: Scene) => unknown, string]> = [
       });
     },
     'rules.Api is a listener rule; path and host rules need an application load balancer',
+  ],
+
+  // Action ids and default actions
+  [
+    'an action id prefix with a space',
+    (s) => s.service(ALB, [{ fleet: s.fleet(ALB), weight: 1 }], { actionIdPrefix: 'web shop' }),
+    'actionIdPrefix is "web shop" (from the construct id when unset); action ids hold letters, digits, ".", "_" and "-" (at most 64)',
+  ],
+  [
+    'a second default action',
+    (s) => {
+      const fleet = s.fleet(ALB);
+      s.service(ALB, [{ fleet, weight: 1 }]).forwardTo([{ fleet, weight: 2 }]);
+    },
+    'forwardTo() was called twice; the listener has one default action',
   ],
 
   // Rules
