@@ -21,6 +21,8 @@ export const adaptiveParameters = z
     smoothing: z.number().gt(0).max(1).default(0.5),
     /** Latency an error counts as, in ms, so that fast failures never look fast. Default 2000. */
     errorPenaltyMs: z.number().min(0).max(60_000).default(2000),
+    /** Largest share any one group is steered to, so one group's failure never takes most traffic down. Default 0.6. */
+    maxShare: z.number().gt(0).max(1).default(0.6),
     /** Highest utilisation the target split plans for any group, leaving room for estimate error. Default 0.8. */
     maxUtilisation: z.number().gt(0).max(0.99).default(0.8),
     /**
@@ -184,9 +186,14 @@ function targetSplit(
   const errors = known.map((k) => k?.errorRate ?? 0);
   const hosts = targetGroups.map((g) => g.healthyHostCount);
   const live = hosts.map((h) => h > 0);
-  const p99 = (shares: readonly number[]) => modelQuantile(shares, capacity, errors, hosts, lambda, p);
+  // When the whole fleet is busier than maxUtilisation, plan every group just above the fleet's level.
+  const fleetUtilisation = lambda / capacity.reduce((s, k, i) => s + k * hosts[i], 0);
+  const planned = Math.max(p.maxUtilisation, Math.min(0.98, fleetUtilisation * 1.05));
+  const maxShare = Math.max(p.maxShare, 1 / Math.max(1, live.filter(Boolean).length));
+  const p99 = (shares: readonly number[]) =>
+    shares.some((s) => s > maxShare + 1e-9) ? Infinity : modelQuantile(shares, capacity, errors, hosts, lambda, planned, p.errorPenaltyMs);
 
-  let shares = sharesOf(capacity.map((k, i) => (live[i] ? k * hosts[i] : 0)));
+  let shares = capShares(sharesOf(capacity.map((k, i) => (live[i] ? k * hosts[i] : 0))), maxShare);
   let best = p99(shares);
   for (const step of [0.05, 0.02, 0.005]) {
     for (let round = 0; round < 200; round++) {
@@ -211,6 +218,18 @@ function targetSplit(
   return shares;
 }
 
+/** Moves share above `maxShare` to the other groups in proportion to theirs. */
+function capShares(shares: readonly number[], maxShare: number): number[] {
+  let result = [...shares];
+  for (let pass = 0; pass < result.length; pass++) {
+    const excess = result.reduce((s, v) => s + Math.max(0, v - maxShare), 0);
+    if (excess <= 1e-12) break;
+    const room = result.reduce((s, v) => s + (v < maxShare ? v : 0), 0);
+    result = result.map((v) => (v >= maxShare ? maxShare : room > 0 ? v + (excess * v) / room : v));
+  }
+  return result;
+}
+
 /** Modelled p99 in ms; a split that loads a group past `maxUtilisation` scores worse the further. */
 function modelQuantile(
   shares: readonly number[],
@@ -218,7 +237,8 @@ function modelQuantile(
   errors: readonly number[],
   hosts: readonly number[],
   lambda: number,
-  p: AdaptiveParameters,
+  maxUtilisation: number,
+  errorPenaltyMs: number,
 ): number {
   const rates: number[] = [];
   const mass: number[] = [];
@@ -228,13 +248,13 @@ function modelQuantile(
     if (shares[i] <= 0) continue;
     const load = (shares[i] * lambda * (1 - errors[i])) / Math.max(1, hosts[i]);
     const utilisation = load / capacity[i];
-    if (utilisation > p.maxUtilisation) overload += utilisation - p.maxUtilisation;
-    rates.push(Math.max(capacity[i] * (1 - p.maxUtilisation), capacity[i] - load) / 1000);
+    if (utilisation > maxUtilisation) overload += utilisation - maxUtilisation;
+    rates.push(Math.max(capacity[i] * (1 - maxUtilisation), capacity[i] - load) / 1000);
     mass.push(shares[i] * (1 - errors[i]));
     errorMass += shares[i] * errors[i];
   }
   if (overload > 0) return 1e9 * (1 + overload);
-  if (errorMass >= 0.01) return p.errorPenaltyMs * (1 + errorMass);
+  if (errorMass >= 0.01) return errorPenaltyMs * (1 + errorMass);
   const tail = (t: number) => rates.reduce((s, r, k) => s + mass[k] * Math.exp(-r * t), 0);
   let low = 0;
   let high = 1;
