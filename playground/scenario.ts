@@ -35,3 +35,10 @@ export function playgroundScenario(id: string, changeAtMinute?: number): Scenari
 export function playableScenarioIds(): string[] {
   return SCENARIOS.filter((s) => s.groups.every((g) => g.joinMinute === 0)).map((s) => s.id);
 }
+
+/** The weights the simulator starts with (proportional to capacity, as B1's), the template's. */
+export function startingWeights(scenario: Scenario): number[] {
+  const capacity = scenario.groups.map((g) => g.hosts * g.workersPerHost * g.ratePerWorker);
+  const largest = Math.max(...capacity);
+  return capacity.map((c) => Math.round((999 * c) / largest));
+}
