@@ -86,7 +86,11 @@ export function parseCli(argv: readonly string[]): CliOptions | 'help' {
   const policy = values.policy ?? ('adaptive' in builtInPolicies ? 'adaptive' : 'healthy-hosts');
   const isFile = /\.(ts|js|mjs|cjs)$/.test(policy) || policy.includes('/');
   if (isFile && !fs.existsSync(policy)) throw new Error(`--policy is "${policy}"; no such policy file`);
-  if (!isFile) resolvePolicy(policy);
+  if (!isFile && !Object.prototype.hasOwnProperty.call(builtInPolicies, policy)) {
+    throw new Error(
+      `--policy is "${policy}"; it must be a built-in policy (${Object.keys(builtInPolicies).join(', ')}) or a policy file`,
+    );
+  }
   const speed = Number(values.speed ?? 0);
   if (!Number.isFinite(speed) || speed < 0) {
     throw new Error(`--speed is "${values.speed}"; it must be 0 (as fast as moto answers) or simulated minutes per second`);
@@ -115,6 +119,12 @@ function rowLine(row: MinuteRow): string {
 }
 
 async function main(): Promise<void> {
+  // The SDK warns about Node 20 once per client; the playground's output is its table.
+  const warningListeners = process.listeners('warning');
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => {
+    if (warning.name !== 'NodeVersionSupportWarning') warningListeners.forEach((l) => l(warning));
+  });
   const parsed = parseCli(process.argv.slice(2));
   if (parsed === 'help') {
     console.log(USAGE);

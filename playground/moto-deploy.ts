@@ -75,7 +75,7 @@ async function ec2(endpoint: string, params: Record<string, string>): Promise<st
 const xmlValues = (xml: string, name: string): string[] =>
   [...xml.matchAll(new RegExp(`<${name}>(.*?)</${name}>`, 'g'))].map((m) => m[1]);
 
-interface Resolved {
+export interface Resolved {
   readonly ref: string;
   readonly attributes: Record<string, string>;
 }
