@@ -136,19 +136,28 @@ export const adaptivePolicy: PolicyDefinition<AdaptiveParameters> = {
     const known = targetGroups.map((g) => groups[g.targetGroupArn]);
     const nextState = { groups } as unknown as JsonValue;
     if (!known.some(Boolean) || totalRequestsPerSecond <= 0) {
-      return { weights: targetGroups.map((g) => g.currentWeight), reason: 'no group has a visible minute to learn from yet', state: nextState, hold: true };
+      // Without traffic data (an NLB, or no visible minute yet) healthy hosts are all there is to go on.
+      const hosts = targetGroups.map((g) => g.healthyHostCount);
+      if (!hosts.some((h) => h > 0)) {
+        return { weights: targetGroups.map((g) => g.currentWeight), reason: 'no group has a healthy host', state: nextState, hold: true };
+      }
+      return { weights: hosts, reason: 'no load and latency to learn from: weights follow healthy hosts', state: nextState };
     }
 
     const target = targetSplit(targetGroups, known, totalRequestsPerSecond, p);
     const current = sharesOf(targetGroups.map((g) => g.currentWeight));
-    const next = current.map((c, i) => {
+    const fixed = current.map((c, i) => {
       if (target[i] < c && cut[i]) return target[i];
-      const step = c + p.gain * (target[i] - c);
       const restoring = known[i] !== undefined && nowMs - known[i]!.cutMs < p.restoreMinutes * 60_000;
-      return restoring ? Math.min(step, c + p.restoreStep) : step;
+      const step = c + p.gain * (target[i] - c);
+      return restoring && step > c + p.restoreStep ? c + p.restoreStep : undefined;
     });
+    const stepped = current.map((c, i) => (fixed[i] === undefined ? c + p.gain * (target[i] - c) : 0));
+    // Cut and slowly restored groups land exactly where they must; the others share the rest.
+    const fixedTotal = fixed.reduce<number>((s, f) => s + (f ?? 0), 0);
+    const next = sharesOf(stepped).map((r, i) => fixed[i] ?? r * (1 - fixedTotal));
     const floors = known.map((k) => (k && k.errorRate >= p.fastCutErrorRate ? p.failingFloor : p.floor));
-    const weights = withFloor(sharesOf(next), targetGroups, floors);
+    const weights = withFloor(next, targetGroups, floors);
     const largestMove = Math.max(...weights.map((w, i) => Math.abs(w - current[i])));
     const split = targetGroups.map((g, i) => `${g.label} ${target[i].toFixed(2)}`).join(', ');
     if (largestMove <= p.deadband && current.some((c) => c > 0)) {
@@ -189,7 +198,9 @@ function targetSplit(
   // When the whole fleet is busier than maxUtilisation, plan every group just above the fleet's level.
   const fleetUtilisation = lambda / capacity.reduce((s, k, i) => s + k * hosts[i], 0);
   const planned = Math.max(p.maxUtilisation, Math.min(0.98, fleetUtilisation * 1.05));
-  const maxShare = Math.max(p.maxShare, 1 / Math.max(1, live.filter(Boolean).length));
+  // The cap spreads risk over groups that work; it must never push traffic into failing ones.
+  const working = live.filter((l, i) => l && errors[i] < p.fastCutErrorRate).length;
+  const maxShare = Math.max(p.maxShare, 1 / Math.max(1, working));
   const p99 = (shares: readonly number[]) =>
     shares.some((s) => s > maxShare + 1e-9) ? Infinity : modelQuantile(shares, capacity, errors, hosts, lambda, planned, p.errorPenaltyMs);
 
@@ -274,6 +285,16 @@ function sharesOf(values: readonly number[]): number[] {
 
 /** Lifts every group with healthy hosts to its floor, taking it from the others in proportion. */
 function withFloor(shares: readonly number[], groups: readonly TargetGroupObservation[], floors: readonly number[]): number[] {
-  const lifted = shares.map((s, i) => (groups[i].healthyHostCount > 0 ? Math.max(s, floors[i]) : 0));
-  return sharesOf(lifted);
+  let result = sharesOf(shares.map((s, i) => (groups[i].healthyHostCount > 0 ? s : 0)));
+  const pinned = new Set<number>();
+  // Each pass pins at least one more group at its floor, so this ends within one pass per group.
+  for (let pass = 0; pass < result.length; pass++) {
+    const below = result.map((_, i) => i).filter((i) => groups[i].healthyHostCount > 0 && !pinned.has(i) && result[i] < floors[i] - 1e-12);
+    if (below.length === 0) break;
+    below.forEach((i) => pinned.add(i));
+    const pinnedTotal = [...pinned].reduce((s, i) => s + floors[i], 0);
+    const freeTotal = result.reduce((s, v, i) => s + (pinned.has(i) ? 0 : v), 0);
+    result = result.map((v, i) => (pinned.has(i) ? floors[i] : freeTotal > 0 ? (v / freeTotal) * (1 - pinnedTotal) : v));
+  }
+  return result;
 }

@@ -1,0 +1,164 @@
+import { decide } from '../../../lambda/decide';
+import { adaptiveParameters, adaptivePolicy } from '../../../lambda/policies/adaptive';
+import { group, input, minute, minutes, NOW_MS, sharesOf } from './observations';
+
+const defaults = adaptiveParameters.parse({});
+const run = (overrides: object, groups: Parameters<typeof input>[1], extra: Parameters<typeof input>[2] = {}) =>
+  adaptivePolicy.decide(input(adaptiveParameters.parse(overrides), groups, extra));
+
+/** Two groups of three hosts with the same load; A answers in 40 ms, B in 100 ms. */
+function fastAndSlow(weights: [number, number] = [500, 500]) {
+  return [
+    group('A', weights[0], 3, minutes(3, { requests: 3000, latencyMs: 40, hosts: 3 })),
+    group('B', weights[1], 3, minutes(3, { requests: 3000, latencyMs: 100, hosts: 3 })),
+  ];
+}
+
+describe('adaptive policy', () => {
+  it('gives the group that answers faster at the same load more traffic, without p99 data', () => {
+    const output = run({}, fastAndSlow());
+
+    const [a, b] = sharesOf(output.weights);
+    expect(a).toBeGreaterThan(0.54);
+    expect(b).toBeLessThan(0.46);
+  });
+
+  it('closes only the gain fraction of the gap to its target split each run', () => {
+    const slow = sharesOf(run({ gain: 0.2 }, fastAndSlow()).weights)[0] - 0.5;
+    const fast = sharesOf(run({ gain: 0.8 }, fastAndSlow()).weights)[0] - 0.5;
+
+    expect(fast / slow).toBeCloseTo(4, 6);
+  });
+
+  it('keeps every group with healthy hosts at or above the floor', () => {
+    // B serves 1 request/s at 3 s each: its capacity is a few requests a second.
+    const groups = [
+      group('A', 500, 3, minutes(3, { requests: 3000, latencyMs: 30, hosts: 3 })),
+      group('B', 500, 3, minutes(3, { requests: 60, latencyMs: 3000, hosts: 3 })),
+    ];
+
+    const shares = sharesOf(run({ gain: 1, floor: 0.05, maxShare: 1 }, groups).weights);
+
+    expect(shares[1]).toBeCloseTo(0.05, 9);
+  });
+
+  it('keeps the current weights when no share would move by more than the deadband', () => {
+    const first = run({ gain: 1 }, fastAndSlow());
+    const settled = first.weights.map((w) => Math.round(w * 1000)) as [number, number];
+
+    const again = run({ gain: 1 }, fastAndSlow(settled), { state: first.state });
+
+    expect(again.weights).toEqual(sharesOf(settled));
+  });
+
+  it('cuts a group that fails fast to its failing floor in one run, whatever the gain', () => {
+    const groups = [
+      group('A', 500, 10, minutes(3, { requests: 3000, latencyMs: 50, hosts: 10 })),
+      group('B', 500, 3, minutes(3, { requests: 3000, errors: 1500, latencyMs: 27, hosts: 3 })),
+    ];
+
+    const shares = sharesOf(run({ gain: 0.1 }, groups).weights);
+
+    expect(shares[1]).toBeCloseTo(defaults.failingFloor, 9);
+  });
+
+  it('cuts a failing group only as far as the other groups have room for its traffic', () => {
+    const groups = [
+      group('A', 500, 3, minutes(3, { requests: 3000, latencyMs: 50, hosts: 3 })),
+      group('B', 500, 3, minutes(3, { requests: 3000, errors: 1500, latencyMs: 27, hosts: 3 })),
+    ];
+
+    const gentle = sharesOf(run({ gain: 0.1 }, groups).weights)[1];
+    const full = sharesOf(run({ gain: 1 }, groups).weights)[1];
+
+    expect(gentle).toBeCloseTo(full, 9);
+    expect(gentle).toBeGreaterThan(0.05);
+    expect(gentle).toBeLessThan(0.25);
+  });
+
+  it('restores a cut group by at most restoreStep a run once its errors stop', () => {
+    const clean = { requests: 3000, latencyMs: 50, hosts: 3 };
+    let history = {
+      A: minutes(3, { requests: 3000, latencyMs: 50, hosts: 10 }),
+      B: minutes(3, { requests: 3000, errors: 1500, latencyMs: 27, hosts: 3 }),
+    };
+    let output = run({}, [group('A', 500, 10, history.A), group('B', 500, 3, history.B)]);
+    const shares = [sharesOf(output.weights)[1]];
+
+    for (let k = 1; k <= 12; k++) {
+      const nowMs = NOW_MS + k * 60_000;
+      const fresh = minute(nowMs - 3 * 60_000, clean);
+      history = { A: [...history.A.slice(1), fresh], B: [...history.B.slice(1), fresh] };
+      const weights = output.weights.map((w) => Math.round(w * 1000));
+      output = run({}, [group('A', weights[0], 10, history.A), group('B', weights[1], 3, history.B)], { state: output.state, nowMs });
+      shares.push(sharesOf(output.weights)[1]);
+    }
+
+    const rises = shares.slice(1).map((s, k) => s - shares[k]);
+    expect(Math.max(...rises)).toBeLessThanOrEqual(defaults.restoreStep + 0.001);
+    expect(shares[shares.length - 1]).toBeGreaterThan(0.15);
+  });
+
+  it('reads errors with very slow successes as overload: less traffic, but no learned error rate', () => {
+    const learned = run({}, fastAndSlow());
+    const later = NOW_MS + 60_000;
+    const overloaded = minute(later - 3 * 60_000, { requests: 3000, errors: 900, latencyMs: 7000, hosts: 3 });
+    const calm = minute(later - 3 * 60_000, { requests: 3000, latencyMs: 40, hosts: 3 });
+    const current = learned.weights.map((w) => Math.round(w * 1000));
+
+    const output = run({}, [group('A', current[0], 3, [calm]), group('B', current[1], 3, [overloaded])], {
+      state: learned.state,
+      nowMs: later,
+    });
+
+    expect(sharesOf(output.weights)[1]).toBeLessThan(sharesOf(current)[1]);
+    const state = output.state as { groups: Record<string, { errorRate: number }> };
+    expect(Object.values(state.groups).map((g) => g.errorRate)).toEqual([0, 0]);
+  });
+
+  it('takes traffic from a group in the very run its live healthy hosts drop', () => {
+    const full = sharesOf(run({}, fastAndSlow()).weights)[0];
+    const groups = fastAndSlow();
+
+    const halved = sharesOf(run({}, [{ ...groups[0], healthyHostCount: 1 }, groups[1]]).weights)[0];
+
+    expect(halved).toBeLessThan(full - 0.1);
+  });
+
+  it('never steers one group above maxShare', () => {
+    const groups = [
+      group('A', 500, 10, minutes(3, { requests: 3000, latencyMs: 10, hosts: 10 })),
+      group('B', 500, 1, minutes(3, { requests: 3000, latencyMs: 500, hosts: 1 })),
+    ];
+
+    const shares = sharesOf(run({ gain: 1, maxShare: 0.7 }, groups).weights);
+
+    expect(shares[0]).toBeLessThanOrEqual(0.7 + 1e-9);
+  });
+
+  it('follows healthy hosts on a network load balancer, which publishes no load or latency', () => {
+    const groups = [group('A', 500, 6, minutes(3, { requests: 0 })), group('B', 500, 2, minutes(3, { requests: 0 }))];
+
+    const output = run({}, groups, { loadBalancerType: 'network' });
+
+    expect(output.weights).toEqual([6, 2]);
+    expect(output.hold).toBeFalsy();
+  });
+
+  it('is rejected by the decision step when its gain is above 1, naming the parameter and value', () => {
+    const call = () =>
+      decide({
+        nowMs: NOW_MS,
+        actionId: 'web-default',
+        loadBalancerType: 'application',
+        targetGroups: fastAndSlow(),
+        policy: adaptivePolicy,
+        parameters: { gain: 2 },
+        state: undefined,
+        alarms: {},
+        guardrails: { minShare: 0.02, maxStepUp: 0.1, deadband: 0.01, minGroupsWithData: 1 },
+      });
+
+    expect(call).toThrow(/parameter gain is 2/);
+  });
+});
