@@ -4,7 +4,7 @@ import * as targets from 'aws-cdk-lib/aws-elasticloadbalancingv2-targets';
 import { Construct } from 'constructs';
 import { createTargetGroup, TargetGroupOptions } from './target-group';
 import { IFleet, LoadBalancerKind } from './types';
-import { checkLabel, fail } from './validation';
+import { checkLabel, fail, withPath } from './validation';
 
 export interface ExistingTargetsFleetProps extends TargetGroupOptions {
   /** The VPC the target group lives in. */
@@ -58,8 +58,7 @@ export class ExistingTargetsFleet extends Construct implements IFleet {
     const ips = props.ipAddresses ?? [];
     const instances = props.instanceIds ?? [];
 
-    let created;
-    try {
+    const created = withPath(this, () => {
       checkLabel('label', props.label);
       if ((ips.length === 0) === (instances.length === 0)) {
         fail(
@@ -68,10 +67,8 @@ export class ExistingTargetsFleet extends Construct implements IFleet {
         );
       }
       const targetType = ips.length > 0 ? elbv2.TargetType.IP : elbv2.TargetType.INSTANCE;
-      created = createTargetGroup(this, props.loadBalancerKind, props.vpc, targetType, props);
-    } catch (error) {
-      throw new Error(`${this.node.path}: ${(error as Error).message}`);
-    }
+      return createTargetGroup(this, props.loadBalancerKind, props.vpc, targetType, props);
+    });
 
     this.label = props.label;
     this.loadBalancerKind = props.loadBalancerKind;

@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import { ImportedFleet, ImportedFleetAttributes } from './imported-fleet';
 import { createTargetGroup, TargetGroupOptions } from './target-group';
 import { IFleet, LoadBalancerKind } from './types';
-import { checkInteger, checkLabel, fail } from './validation';
+import { checkInteger, checkLabel, fail, withPath } from './validation';
 
 /** On-demand and spot instances of several types in one Auto Scaling group. */
 export interface MixedInstancesOptions {
@@ -192,28 +192,14 @@ export class Fleet extends Construct implements IFleet {
 
   constructor(scope: Construct, id: string, props: FleetProps) {
     super(scope, id);
-    try {
-      checkFleetProps(props);
-    } catch (error) {
-      throw new Error(`${this.node.path}: ${(error as Error).message}`);
-    }
+    withPath(this, () => checkFleetProps(props));
 
     this.label = props.label;
     this.loadBalancerKind = props.loadBalancerKind;
 
-    const targetGroup = (() => {
-      try {
-        return createTargetGroup(
-          this,
-          props.loadBalancerKind,
-          props.vpc,
-          elbv2.TargetType.INSTANCE,
-          props,
-        );
-      } catch (error) {
-        throw new Error(`${this.node.path}: ${(error as Error).message}`);
-      }
-    })();
+    const targetGroup = withPath(this, () =>
+      createTargetGroup(this, props.loadBalancerKind, props.vpc, elbv2.TargetType.INSTANCE, props),
+    );
     this.targetProtocol = targetGroup.protocol;
     this.targetPort = targetGroup.port;
     this.targetGroupFullName = targetGroup.fullName;

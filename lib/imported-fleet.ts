@@ -2,7 +2,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Construct } from 'constructs';
 import { targetGroupFullNameFromArn } from './target-group';
 import { IFleet, LoadBalancerKind } from './types';
-import { checkLabel } from './validation';
+import { checkLabel, withPath } from './validation';
 
 /** A target group that already exists, for `Fleet.fromTargetGroupArn`. */
 export interface ImportedFleetAttributes {
@@ -30,11 +30,7 @@ export class ImportedFleet extends Construct implements IFleet {
 
   constructor(scope: Construct, id: string, attrs: ImportedFleetAttributes) {
     super(scope, id);
-    try {
-      checkLabel('label', attrs.label);
-    } catch (error) {
-      throw new Error(`${this.node.path}: ${(error as Error).message}`);
-    }
+    withPath(this, () => checkLabel('label', attrs.label));
 
     this.label = attrs.label;
     this.loadBalancerKind = attrs.loadBalancerKind;

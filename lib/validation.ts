@@ -9,6 +9,7 @@
  * checked here for both. aws-cdk-lib 2.276 still rejects a token NLB threshold count at synth.
  */
 import { Duration, Token } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { MAX_TARGET_GROUPS_PER_ACTION, MAX_WEIGHT } from '../lambda/contract';
 import { LoadBalancerKind, WeightedFleet } from './types';
@@ -19,6 +20,15 @@ const MAX_GROUP_STICKINESS_SECONDS = 604_800;
 /** Throws a validation error; the message is one line so it can be grepped. */
 export function fail(message: string): never {
   throw new Error(message);
+}
+
+/** Runs checks (or a step that checks), prefixing a failure with the construct's path. */
+export function withPath<T>(scope: IConstruct, checks: () => T): T {
+  try {
+    return checks();
+  } catch (error) {
+    throw new Error(`${scope.node.path}: ${(error as Error).message}`);
+  }
 }
 
 /** "an HTTP", "a TCP": the article a protocol's name takes when read aloud. */

@@ -15,6 +15,7 @@ import {
   checkWeightedFleets,
   aProtocol,
   fail,
+  withPath,
 } from './validation';
 
 /** Group stickiness for one forward action. */
@@ -240,7 +241,7 @@ export class WeightedLoadBalancer extends Construct {
     const secure = protocol === elbv2.Protocol.HTTPS || protocol === elbv2.Protocol.TLS;
     const port = props.port ?? (secure ? 443 : 80);
 
-    this.guard(() => {
+    withPath(this, () => {
       checkListenerProtocol(kind, protocol, props.certificates?.length ?? 0);
       checkInteger('port', props.port, 1, 65535, 'a port');
       const defaultActionId = `${props.actionIdPrefix ?? id}-default`;
@@ -354,7 +355,7 @@ export class WeightedLoadBalancer extends Construct {
    * unless `fleets` was passed.
    */
   public forwardTo(fleets: WeightedFleet[]): void {
-    this.guard(() => {
+    withPath(this, () => {
       if (this.defaultAction) {
         fail('forwardTo() was called twice; the listener has one default action');
       }
@@ -398,7 +399,7 @@ export class WeightedLoadBalancer extends Construct {
     const pathPatterns = options.pathPatterns ?? [];
     const hostHeaders = options.hostHeaders ?? [];
 
-    this.guard(() => {
+    withPath(this, () => {
       if (!this.applicationListener) {
         fail(
           `${property} is a listener rule; path and host rules need an application load balancer`,
@@ -526,15 +527,6 @@ export class WeightedLoadBalancer extends Construct {
         'This bucket holds access logs; logging its own access would need a bucket per bucket.',
     });
     return bucket;
-  }
-
-  /** Runs checks, prefixing any failure with this construct's path. */
-  private guard(checks: () => void): void {
-    try {
-      checks();
-    } catch (error) {
-      throw new Error(`${this.node.path}: ${(error as Error).message}`);
-    }
   }
 }
 
