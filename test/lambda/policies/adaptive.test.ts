@@ -1,9 +1,10 @@
+import { PolicyInput, TargetGroupObservation } from '../../../lambda/contract';
 import { decide } from '../../../lambda/decide';
-import { adaptiveParameters, adaptivePolicy } from '../../../lambda/policies/adaptive';
+import { AdaptiveParameters, adaptiveParameters, adaptivePolicy } from '../../../lambda/policies/adaptive';
 import { group, input, minute, minutes, NOW_MS, sharesOf } from './observations';
 
 const defaults = adaptiveParameters.parse({});
-const run = (overrides: object, groups: Parameters<typeof input>[1], extra: Parameters<typeof input>[2] = {}) =>
+const run = (overrides: object, groups: readonly TargetGroupObservation[], extra: Partial<PolicyInput<AdaptiveParameters>> = {}) =>
   adaptivePolicy.decide(input(adaptiveParameters.parse(overrides), groups, extra));
 
 /** Two groups of three hosts with the same load; A answers in 40 ms, B in 100 ms. */
