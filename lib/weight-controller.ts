@@ -5,6 +5,7 @@ import {
   CfnResource,
   Duration,
   Fn,
+  Lazy,
   Names,
   Stack,
   Token,
@@ -302,15 +303,33 @@ export class WeightController extends Construct {
   /** The SSM parameter holding the configuration, when it is too large for the environment. */
   public readonly configParameter?: ssm.StringParameter;
 
+  private readonly props: WeightControllerProps;
+  private readonly settings: Settings;
+  private readonly actions: SteeredActionDescription[] = [];
+  private readonly monitoring: ControllerMonitoring;
+  /** What the configuration's storage holds: the environment, or the parameter's tier. */
+  private readonly configCapacityChars: number;
+
   constructor(scope: Construct, id: string, props: WeightControllerProps) {
     super(scope, id);
     const settings = checkProps(props);
     const stack = Stack.of(this);
+    this.props = props;
+    this.settings = settings;
+    props.actions.forEach((action) => {
+      this.checkNewAction(action);
+      this.actions.push(action);
+    });
+    this.node.addValidation({
+      validate: () =>
+        this.actions.length === 0
+          ? ['actions is empty; a controller steers at least one action']
+          : [],
+    });
 
     this.stateParameterName =
       props.stateParameterName ??
       `/weighted-balancer/${Names.uniqueResourceName(this, { maxLength: 100, separator: '-' })}/state`;
-    const config = this.configuration(props, settings);
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
@@ -320,10 +339,12 @@ export class WeightController extends Construct {
       description: 'Steers weighted forward actions: reads metrics and health, writes weights',
     });
 
-    const configJson = stack.toJsonString(config);
-    const configChars = estimateChars(config);
+    // Lazy, so actions added after construction (rules of a WeightedLoadBalancer) are included.
+    const configJson = Lazy.string({ produce: () => stack.toJsonString(this.configuration()) });
+    const configChars = estimateChars(this.configuration());
     const environment: Record<string, string> = {};
     if (configChars <= MAX_INLINE_CONFIG_CHARS) {
+      this.configCapacityChars = MAX_INLINE_CONFIG_CHARS;
       environment[CONTROLLER_CONFIG_ENV] = configJson;
     } else {
       if (configChars > MAX_ADVANCED_PARAMETER_CHARS) {
@@ -331,13 +352,14 @@ export class WeightController extends Construct {
           `actions make a configuration of about ${configChars} characters; it must fit in an SSM parameter of ${MAX_ADVANCED_PARAMETER_CHARS}, so split the actions over several controllers`,
         );
       }
+      const advanced = configChars > MAX_STANDARD_PARAMETER_CHARS;
+      this.configCapacityChars = advanced
+        ? MAX_ADVANCED_PARAMETER_CHARS
+        : MAX_STANDARD_PARAMETER_CHARS;
       this.configParameter = new ssm.StringParameter(this, 'Configuration', {
         stringValue: configJson,
         description: 'Weight controller configuration',
-        tier:
-          configChars > MAX_STANDARD_PARAMETER_CHARS
-            ? ssm.ParameterTier.ADVANCED
-            : ssm.ParameterTier.STANDARD,
+        tier: advanced ? ssm.ParameterTier.ADVANCED : ssm.ParameterTier.STANDARD,
       });
       environment[CONTROLLER_CONFIG_PARAMETER_ENV] = this.configParameter.parameterName;
     }
@@ -345,6 +367,7 @@ export class WeightController extends Construct {
     const fn = this.createFunction(props, settings, environment);
     this.function = fn;
     this.grantRuntimePermissions(props);
+    this.actions.forEach((action) => this.grantModify(action));
 
     // The role's GetAtt already orders the function after the role; keep only the policy
     // dependency, so cfn-lint finds no redundant DependsOn (W3005).
@@ -362,23 +385,52 @@ export class WeightController extends Construct {
       ],
     });
 
-    const monitoring = new ControllerMonitoring(
-      this,
-      props,
-      settings,
-      this.function,
-      this.logGroup,
-    );
-    this.dashboard = monitoring.dashboard;
-    this.failureAlarm = monitoring.failureAlarm;
-    this.insufficientDataAlarm = monitoring.insufficientDataAlarm;
-    this.outsideChangeAlarms = monitoring.outsideChangeAlarms;
+    this.monitoring = new ControllerMonitoring(this, props, settings, this.function, this.logGroup);
+    this.dashboard = this.monitoring.dashboard;
+    this.failureAlarm = this.monitoring.failureAlarm;
+    this.insufficientDataAlarm = this.monitoring.insufficientDataAlarm;
+    this.outsideChangeAlarms = this.monitoring.outsideChangeAlarms;
+    this.actions.forEach((action) => this.monitoring.addAction(action));
   }
 
-  private configuration(props: WeightControllerProps, settings: Settings): ControllerConfigInput {
+  /**
+   * Steers one more weighted forward action, e.g. a rule added to a load balancer after the
+   * controller was created: its configuration, permission, alarm and dashboard row follow.
+   */
+  public addAction(action: SteeredActionDescription): void {
+    this.checkNewAction(action);
+    const chars = estimateChars(this.configuration([...this.actions, action]));
+    if (chars > this.configCapacityChars) {
+      fail(
+        `action "${action.id}" makes a configuration of about ${chars} characters, more than the ${this.configCapacityChars} its storage holds; give the controller all its actions when it is created, so it sizes the storage for them`,
+      );
+    }
+    this.actions.push(action);
+    this.grantModify(action);
+    this.monitoring.addAction(action);
+  }
+
+  private checkNewAction(action: SteeredActionDescription): void {
+    const ids = new Set(this.actions.map((a) => a.id));
+    checkAction(`actions[${this.actions.length}]`, action, ids);
+  }
+
+  private grantModify(action: SteeredActionDescription): void {
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement(
+        action.ruleArn === undefined
+          ? { actions: ['elasticloadbalancing:ModifyListener'], resources: [action.listenerArn] }
+          : { actions: ['elasticloadbalancing:ModifyRule'], resources: [action.ruleArn] },
+      ),
+    );
+  }
+
+  private configuration(actions = this.actions): ControllerConfigInput {
+    const props = this.props;
+    const settings = this.settings;
     return {
       version: 1,
-      actions: props.actions.map(toContractAction),
+      actions: actions.map(toContractAction),
       policy: { name: settings.policyName, parameters: props.policyParameters ?? {} },
       guardrails: {
         minShare: props.minShare ?? 0.02,
@@ -442,26 +494,6 @@ export class WeightController extends Construct {
 
   private grantRuntimePermissions(props: WeightControllerProps): void {
     const stack = Stack.of(this);
-    const defaultActions = props.actions.filter((action) => action.ruleArn === undefined);
-    const rules = props.actions.filter((action) => action.ruleArn !== undefined);
-
-    if (defaultActions.length > 0) {
-      this.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: ['elasticloadbalancing:ModifyListener'],
-          resources: unique(defaultActions.map((action) => action.listenerArn)),
-        }),
-      );
-    }
-    if (rules.length > 0) {
-      this.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: ['elasticloadbalancing:ModifyRule'],
-          resources: unique(rules.map((action) => action.ruleArn!)),
-        }),
-      );
-    }
-
     // These calls support no resource-level permissions: AWS accepts only "*" for them.
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -522,10 +554,6 @@ interface Settings {
 
 /** Checks the props that are known at synth; fails with the property, the value and the rule. */
 function checkProps(props: WeightControllerProps): Settings {
-  if (props.actions.length === 0) fail('actions is empty; a controller steers at least one action');
-  const ids = new Set<string>();
-  props.actions.forEach((action, i) => checkAction(`actions[${i}]`, action, ids));
-
   checkNumber('minShare', props.minShare, 0, 0.2);
   checkNumber('maxStepUp', props.maxStepUp, 0.01, 1);
   checkNumber('deadband', props.deadband, 0, 0.2);
@@ -724,10 +752,6 @@ function estimateChars(config: ControllerConfigInput): number {
   return text.length + tokens.reduce((sum, token) => sum + TOKEN_ESTIMATE_CHARS - token.length, 0);
 }
 
-function unique(values: string[]): string[] {
-  return [...new Set(values)];
-}
-
 /**
  * The directory of the pre-bundled handler: `dist/handler` beside `dist/lib` in the package, or
  * under the project root when running from the TypeScript source.
@@ -762,7 +786,8 @@ class ControllerMonitoring extends Construct {
   public readonly dashboard: cloudwatch.Dashboard;
   public readonly failureAlarm: cloudwatch.Alarm;
   public readonly insufficientDataAlarm: cloudwatch.Alarm;
-  public readonly outsideChangeAlarms: cloudwatch.Alarm[];
+  public readonly outsideChangeAlarms: cloudwatch.Alarm[] = [];
+  private readonly alarmTopic?: sns.ITopic;
 
   constructor(
     scope: Construct,
@@ -773,6 +798,7 @@ class ControllerMonitoring extends Construct {
   ) {
     super(scope, 'Monitoring');
     const period = settings.schedule;
+    this.alarmTopic = props.alarmTopic;
 
     const runFailures = this.controllerMetric(RUN_METRICS.runFailures, {});
     this.failureAlarm = new cloudwatch.Alarm(this, 'FailureAlarm', {
@@ -820,28 +846,8 @@ class ControllerMonitoring extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
-    this.outsideChangeAlarms = props.actions.map(
-      (action) =>
-        new cloudwatch.Alarm(this, `OutsideChangeAlarm-${action.id}`, {
-          alarmDescription: `Someone else changed the weights of ${action.id}`,
-          metric: this.controllerMetric(ACTION_METRICS.outsideChanges, { action: action.id }),
-          threshold: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          evaluationPeriods: 1,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
-    );
-
-    if (props.alarmTopic) {
-      const action = new cloudwatchActions.SnsAction(props.alarmTopic);
-      for (const alarm of [
-        this.failureAlarm,
-        this.insufficientDataAlarm,
-        ...this.outsideChangeAlarms,
-      ]) {
-        alarm.addAlarmAction(action);
-      }
-    }
+    this.notify(this.failureAlarm);
+    this.notify(this.insufficientDataAlarm);
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       defaultInterval: Duration.hours(3),
@@ -849,12 +855,30 @@ class ControllerMonitoring extends Construct {
     this.dashboard.addWidgets(
       new cloudwatch.AlarmStatusWidget({
         title: 'Controller alarms',
-        alarms: [this.failureAlarm, this.insufficientDataAlarm, ...this.outsideChangeAlarms],
+        alarms: [this.failureAlarm, this.insufficientDataAlarm],
         width: 24,
-        height: 3,
+        height: 2,
       }),
     );
-    for (const action of props.actions) this.addActionWidgets(action);
+  }
+
+  /** The alarm and the dashboard row of one steered action. */
+  public addAction(action: SteeredActionDescription): void {
+    const alarm = new cloudwatch.Alarm(this, `OutsideChangeAlarm-${action.id}`, {
+      alarmDescription: `Someone else changed the weights of ${action.id}`,
+      metric: this.controllerMetric(ACTION_METRICS.outsideChanges, { action: action.id }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.notify(alarm);
+    this.outsideChangeAlarms.push(alarm);
+    this.addActionWidgets(action, alarm);
+  }
+
+  private notify(alarm: cloudwatch.Alarm): void {
+    if (this.alarmTopic) alarm.addAlarmAction(new cloudwatchActions.SnsAction(this.alarmTopic));
   }
 
   /** A metric the handler publishes, with the dimensions it publishes it under. */
@@ -879,7 +903,7 @@ class ControllerMonitoring extends Construct {
     });
   }
 
-  private addActionWidgets(action: SteeredActionDescription): void {
+  private addActionWidgets(action: SteeredActionDescription, alarm: cloudwatch.Alarm): void {
     const application = action.loadBalancerKind === LoadBalancerKind.APPLICATION;
     const namespace = application ? 'AWS/ApplicationELB' : 'AWS/NetworkELB';
     const elbMetric = (metricName: string, statistic: string) =>
@@ -916,7 +940,13 @@ class ControllerMonitoring extends Construct {
     ].map((name) => this.controllerMetric(name, { action: action.id }).with({ label: name }));
 
     const widgets: cloudwatch.IWidget[] = [
-      new cloudwatch.TextWidget({ markdown: `### ${action.id}`, width: 24, height: 1 }),
+      new cloudwatch.TextWidget({ markdown: `### ${action.id}`, width: 18, height: 2 }),
+      new cloudwatch.AlarmStatusWidget({
+        title: 'outside change',
+        alarms: [alarm],
+        width: 6,
+        height: 2,
+      }),
       graph('weight', weights),
       graph('healthy hosts', elbMetric('HealthyHostCount', 'Minimum')),
     ];

@@ -406,7 +406,6 @@ describe('WeightController validation', () => {
       { policy: 'healthy-hosts', policyFile: __filename },
       'policy is "healthy-hosts" and policyFile is set; set one of them',
     ],
-    [{ actions: [] }, 'actions is empty; a controller steers at least one action'],
     [
       { metricsNamespace: 'AWS/Mine' },
       'metricsNamespace is "AWS/Mine"; it must have 1 to 255 characters and not start with "AWS/"',
@@ -414,6 +413,11 @@ describe('WeightController validation', () => {
     [{ stateParameterName: 'state' }, 'stateParameterName is "state"; it must start with "/"'],
   ])('rejects %p', (props, message) => {
     expect(() => controllerStack(props)).toThrow(message);
+  });
+
+  test('fails synth when no action was given or added', () => {
+    const { template } = controllerStack({ actions: [] });
+    expect(() => template()).toThrow('actions is empty; a controller steers at least one action');
   });
 
   test('rejects two actions with the same id', () => {
@@ -425,6 +429,43 @@ describe('WeightController validation', () => {
   test('rejects two target groups with the same label in one action', () => {
     expect(() => controllerStack({ actions: [existingDefaultAction(['a', 'a'])] })).toThrow(
       'actions[0].targetGroups[1].label is "a"; a label has 1 to 64 characters and is unique within its action',
+    );
+  });
+});
+
+describe('WeightController.addAction', () => {
+  test('adds a late action to the configuration, the permissions, the alarms and the dashboard', () => {
+    const { controller, template: synth } = controllerStack({ actions: [existingDefaultAction()] });
+    controller.addAction({ ...existingDefaultAction(['x', 'y']), id: 'late', ruleArn: RULE_ARN });
+    const template = synth();
+
+    const config = parseConfig(environmentVariable(template, CONFIG_ENV) as string, 'the template');
+    expect(config.actions.map((a) => a.id)).toEqual(['web-default', 'late']);
+    expect(statements(template)).toContainEqual(
+      expect.objectContaining({ Action: 'elasticloadbalancing:ModifyRule', Resource: RULE_ARN }),
+    );
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'OutsideChanges',
+      Dimensions: Match.arrayWith([{ Name: 'Action', Value: 'late' }]),
+    });
+    const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+    expect(JSON.stringify(dashboard.Properties.DashboardBody)).toContain('### late');
+  });
+
+  test('rejects a late action whose id is taken', () => {
+    const { controller } = controllerStack({ actions: [existingDefaultAction()] });
+    expect(() => controller.addAction(existingDefaultAction())).toThrow(
+      'actions[1].id is "web-default"; another action has it and ids are unique',
+    );
+  });
+
+  test('rejects a late action that would outgrow the configuration storage', () => {
+    const labels = ['a', 'b', 'c', 'd', 'e'];
+    const { controller } = controllerStack({ actions: [existingDefaultAction(labels)] });
+    const add = (i: number) =>
+      controller.addAction({ ...existingDefaultAction(labels), id: `late-${i}` });
+    expect(() => [1, 2, 3, 4, 5].forEach(add)).toThrow(
+      /^action "late-\d" makes a configuration of about \d+ characters, more than the 3500 its storage holds/,
     );
   });
 });
