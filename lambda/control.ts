@@ -108,6 +108,7 @@ function currentState(
       state?.outsideChange && state.outsideChange.weights.length === arns.length
         ? state.outsideChange
         : undefined,
+    resumedAtMs: state?.resumedAtMs,
   };
 }
 
@@ -197,6 +198,8 @@ export function planAction(input: PlanInput): ActionPlan {
     };
   }
 
+  const resumed = state.resumedAtMs !== undefined;
+  state = { ...state, resumedAtMs: undefined };
   const expected = state.lastWritten?.weights;
   if (expected && !sameWeights(expected, liveWeights)) {
     const restorable = withoutUnhealthyGroups(expected, input.observations);
@@ -221,6 +224,15 @@ export function planAction(input: PlanInput): ActionPlan {
         outsideChangeSeen: false,
         nextState: { ...state, outsideChange: undefined },
       };
+    }
+    if (resumed) {
+      // Resume hands the live weights back to the controller: they are its baseline, not drift.
+      state = {
+        ...state,
+        lastWritten: { weights: liveWeights, targetGroupArns: arns, atMs: nowMs },
+        outsideChange: undefined,
+      };
+      return steer(input, state, liveWeights);
     }
     const seen = state.outsideChange;
     const known = seen && sameWeights(seen.weights, liveWeights);

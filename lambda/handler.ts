@@ -300,6 +300,7 @@ function nextActionState(
         ...plan.nextState,
         lastWritten: before?.lastWritten,
         pendingWrite: before?.pendingWrite,
+        resumedAtMs: before?.resumedAtMs,
       };
     case 'skipped-concurrent-change':
       return { ...before, pendingWrite: undefined };
@@ -307,7 +308,9 @@ function nextActionState(
       // The write may or may not have landed; the pending write lets the next run tell.
       return { ...before, pendingWrite: { weights: plan.weights, targetGroupArns, atMs: nowMs } };
     case 'unchanged':
-      return cfg.dryRun ? { ...plan.nextState, lastWritten: before?.lastWritten } : plan.nextState;
+      return cfg.dryRun
+        ? { ...plan.nextState, lastWritten: before?.lastWritten, resumedAtMs: before?.resumedAtMs }
+        : plan.nextState;
   }
 }
 

@@ -74,14 +74,24 @@ export function applyCommand(
       actions[action.id] = {
         ...current,
         override: { kind: 'set-weights', weights, targetGroupArns, setAtMs: nowMs, untilMs },
+        resumedAtMs: undefined,
       };
     } else if (event.command === 'freeze') {
       const untilMs = nowMs + event.durationMinutes * MINUTE_MS;
-      actions[action.id] = { ...current, override: { kind: 'freeze', setAtMs: nowMs, untilMs } };
+      actions[action.id] = {
+        ...current,
+        override: { kind: 'freeze', setAtMs: nowMs, untilMs },
+        resumedAtMs: undefined,
+      };
     } else {
-      // Resume steers from the live weights: forget the override, the outside change and the
-      // weights last written, so nothing live is mistaken for drift.
-      actions[action.id] = { policyState: current.policyState };
+      // The weights last written stay, so a deploy reset after the resume is still recognised;
+      // the mark tells the next run to take any other live weights as its baseline, not as drift.
+      actions[action.id] = {
+        lastWritten: current.lastWritten,
+        pendingWrite: current.pendingWrite,
+        policyState: current.policyState,
+        resumedAtMs: nowMs,
+      };
     }
   }
   return { ...state, actions };

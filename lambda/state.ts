@@ -43,6 +43,8 @@ const actionStateSchema = z.object({
   policyState: z.json().optional(),
   override: overrideSchema.optional(),
   outsideChange: outsideChangeSchema.optional(),
+  /** Set by resume until a run consumes it: live weights that differ then are the baseline. */
+  resumedAtMs: z.number().optional(),
 });
 export type ActionState = z.infer<typeof actionStateSchema>;
 

@@ -159,7 +159,7 @@ describe('invoke events', () => {
     });
   });
 
-  it('resumes by forgetting the override, the outside change and the last written weights, keeping the policy state', () => {
+  it('resumes by forgetting the override and the outside change, keeping the last written weights and the policy state', () => {
     const state = {
       version: 1 as const,
       actions: {
@@ -173,7 +173,9 @@ describe('invoke events', () => {
     };
 
     expect(applyCommand(config(), state, { command: 'resume' }, 5).actions['web-default']).toEqual({
+      lastWritten: { weights: [1, 2, 3], targetGroupArns: [], atMs: 0 },
       policyState: { phase: 'b' },
+      resumedAtMs: 5,
     });
   });
 });

@@ -372,8 +372,89 @@ describe('manual commands', () => {
 
     await handler(twoActions())({ command: 'resume', actionId: 'web-api' });
 
-    expect(savedStates()[0].actions['web-api']).toEqual({ policyState: 7 });
+    expect(savedStates()[0].actions['web-api']).toEqual({ policyState: 7, resumedAtMs: NOW_MS });
     expect(elbv2Mock.calls()).toHaveLength(0);
+  });
+
+  it('restores its own weights when a deploy resets them right after a resume', async () => {
+    const lastWritten = {
+      weights: [600, 400, 0],
+      targetGroupArns: LABELS.map(tgArn),
+      atMs: NOW_MS - 5 * 60_000,
+    };
+    const override = {
+      kind: 'freeze' as const,
+      setAtMs: NOW_MS - 60_000,
+      untilMs: NOW_MS + 60_000,
+    };
+    const frozen: ControllerState = {
+      version: 1,
+      actions: { 'web-default': { lastWritten, override } },
+    };
+    world({ state: frozen, listener: [forwardAction([600, 400, 0])] });
+    await handler(twoActions())({ command: 'resume' });
+    const resumed = savedStates()[0];
+
+    elbv2Mock.reset();
+    ssmMock.reset();
+    // The deploy leaves the template's [10, 10, 10] on the listener.
+    world({ state: resumed, listener: [forwardAction([10, 10, 10])] });
+    modifiesLand();
+    const result = (await handler(twoActions())({})) as RunResult;
+
+    expect(result.actions[0]).toMatchObject({
+      mode: 'restore-after-deploy',
+      outcome: 'written',
+      weights: [600, 400, 0],
+    });
+  });
+
+  it('steers from weights changed by hand during a freeze once resumed, without holding them', async () => {
+    const lastWritten = {
+      weights: [600, 400, 0],
+      targetGroupArns: LABELS.map(tgArn),
+      atMs: NOW_MS - 5 * 60_000,
+    };
+    const override = {
+      kind: 'freeze' as const,
+      setAtMs: NOW_MS - 60_000,
+      untilMs: NOW_MS + 60_000,
+    };
+    world({ state: { version: 1, actions: { 'web-default': { lastWritten, override } } } });
+    await handler(twoActions())({ command: 'resume' });
+    const resumed = savedStates()[0];
+
+    elbv2Mock.reset();
+    ssmMock.reset();
+    world({ state: resumed, listener: [forwardAction([300, 700, 0])] });
+    modifiesLand();
+    const result = (await handler(twoActions())({})) as RunResult;
+
+    expect(result.actions[0].mode).toBe('steer');
+    expect(emf().some((m) => m.OutsideChanges > 0)).toBe(false);
+    const after = savedStates().at(-1)!.actions['web-default'];
+    expect(after.outsideChange).toBeUndefined();
+    expect(after.resumedAtMs).toBeUndefined();
+  });
+
+  it('keeps the resume mark and the last written weights through a dry run', async () => {
+    const lastWritten = {
+      weights: [600, 400, 0],
+      targetGroupArns: LABELS.map(tgArn),
+      atMs: NOW_MS - 5 * 60_000,
+    };
+    const resumed: ControllerState = {
+      version: 1,
+      actions: { 'web-default': { lastWritten, resumedAtMs: NOW_MS - 60_000 } },
+    };
+    world({ state: resumed, listener: [forwardAction([300, 700, 0])] });
+
+    await handler(twoActions({ dryRun: true }))({});
+
+    const after = savedStates().at(-1)!.actions['web-default'];
+    expect(after.lastWritten).toEqual(lastWritten);
+    expect(after.resumedAtMs).toBe(NOW_MS - 60_000);
+    expect(elbv2Mock.commandCalls(ModifyListenerCommand)).toHaveLength(0);
   });
 
   it('reports the state on status', async () => {
