@@ -123,7 +123,7 @@ async function main(): Promise<void> {
   const warningListeners = process.listeners('warning');
   process.removeAllListeners('warning');
   process.on('warning', (warning) => {
-    if (warning.name !== 'NodeVersionSupportWarning') warningListeners.forEach((l) => l(warning));
+    if (!`${warning.name} ${warning.message}`.includes('NodeVersionSupportWarning')) warningListeners.forEach((l) => l(warning));
   });
   const parsed = parseCli(process.argv.slice(2));
   if (parsed === 'help') {
@@ -145,18 +145,23 @@ async function main(): Promise<void> {
   });
 
   let moto: MotoServer | undefined;
+  let motoStarting: Promise<MotoServer> | undefined;
   const abort = new AbortController();
   process.once('SIGINT', () => {
     abort.abort();
-    console.error(`\nstopping moto_server (pid ${moto?.pid ?? 'not started'})`);
-    void (moto?.stop() ?? Promise.resolve()).finally(() => {
+    process.exitCode = 130;
+    console.error('\nstopping moto_server');
+    // moto may still be starting: wait for its process id, then stop it by that id.
+    const stopped = motoStarting ? motoStarting.then((m) => m.stop()).catch(() => undefined) : Promise.resolve();
+    void stopped.finally(() => {
       disposeBlueprint(blueprint);
       process.exit(130);
     });
   });
 
   try {
-    moto = await startMotoServer();
+    motoStarting = startMotoServer();
+    moto = await motoStarting;
     console.log(`moto_server pid ${moto.pid} on ${moto.endpoint}; handler code from ${blueprint.handlerDir}`);
     console.log(`${scenario.id}: ${scenario.title}, seed ${options.seed}, ${options.minutes} simulated minutes\n`);
     fs.mkdirSync(options.outDir, { recursive: true });
@@ -208,6 +213,8 @@ handler: ${path.relative(process.cwd(), logFile)}`);
 
 if (require.main === module) {
   main().catch((error: Error) => {
+    // After Ctrl-C the SIGINT handler stops moto and exits.
+    if (process.exitCode === 130) return;
     console.error(`playground: ${error.message}`);
     process.exit(1);
   });
