@@ -41,8 +41,8 @@ describe('the simulator', () => {
     const s4 = scenarioById('S4');
     const cache = new OracleCache();
 
-    const adaptive = simulate(s4, policyController(adaptivePolicy), { seed: 3, minutes: 80, oracleCache: cache });
-    const best = simulate(s4, oracle(), { seed: 3, minutes: 80, oracleCache: cache });
+    const adaptive = simulate(s4, policyController(adaptivePolicy), { seed: 3, minutes: 120, oracleCache: cache });
+    const best = simulate(s4, oracle(), { seed: 3, minutes: 120, oracleCache: cache });
 
     expect(adaptive.shares[59][1]).toBeGreaterThan(0.4);
     expect(adaptive.convergenceMinute).not.toBeNull();
