@@ -1,14 +1,21 @@
 /**
- * Latency histograms with logarithmic buckets 0.5% wide, from 0.01 ms to beyond the 10 s timeout,
- * so a percentile read from one is within 0.25% of the exact sample value.
+ * Latency histograms with logarithmic buckets read straight from a float's bits: the exponent and
+ * the top 7 mantissa bits, so 128 buckets per doubling, each at most 0.8% wide. A percentile
+ * read from one is within 0.4% of the exact sample value, and filing a sample costs no logarithm.
  */
 
 export const HISTOGRAM_MIN_MS = 0.01;
-export const HISTOGRAM_GROWTH = 1.005;
-const LOG_GROWTH = Math.log(HISTOGRAM_GROWTH);
-export const INV_LOG_GROWTH = 1 / LOG_GROWTH;
+const float = new Float32Array(1);
+const bits = new Uint32Array(float.buffer);
+
+function rawBucket(valueMs: number): number {
+  float[0] = valueMs;
+  return bits[0] >>> 16;
+}
+
+export const HISTOGRAM_OFFSET = rawBucket(HISTOGRAM_MIN_MS);
 /** Enough buckets to reach 20 s. */
-export const HISTOGRAM_BUCKETS = Math.ceil(Math.log(20_000 / HISTOGRAM_MIN_MS) / LOG_GROWTH) + 1;
+export const HISTOGRAM_BUCKETS = rawBucket(20_000) - HISTOGRAM_OFFSET + 1;
 
 export function newHistogram(): Float64Array {
   return new Float64Array(HISTOGRAM_BUCKETS);
@@ -16,13 +23,18 @@ export function newHistogram(): Float64Array {
 
 export function bucketOf(latencyMs: number): number {
   if (latencyMs <= HISTOGRAM_MIN_MS) return 0;
-  const index = Math.floor(Math.log(latencyMs / HISTOGRAM_MIN_MS) * INV_LOG_GROWTH);
+  const index = rawBucket(latencyMs) - HISTOGRAM_OFFSET;
   return index < HISTOGRAM_BUCKETS ? index : HISTOGRAM_BUCKETS - 1;
+}
+
+function bucketLowerMs(index: number): number {
+  bits[0] = (index + HISTOGRAM_OFFSET) << 16;
+  return float[0];
 }
 
 /** The geometric middle of a bucket: the value a percentile in that bucket is reported as. */
 export function bucketValueMs(index: number): number {
-  return HISTOGRAM_MIN_MS * Math.pow(HISTOGRAM_GROWTH, index + 0.5);
+  return Math.sqrt(bucketLowerMs(index) * bucketLowerMs(index + 1));
 }
 
 export function histogramCount(histogram: Float64Array): number {
