@@ -1,3 +1,4 @@
+import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as targets from 'aws-cdk-lib/aws-elasticloadbalancingv2-targets';
@@ -49,6 +50,7 @@ export class ExistingTargetsFleet extends Construct implements IFleet {
   public readonly targetGroupFullName: string;
   public readonly targetProtocol: elbv2.Protocol;
   public readonly targetPort: number;
+  public readonly targetStickinessDuration?: Duration;
   public readonly connections?: ec2.Connections;
   public readonly applicationTargetGroup?: elbv2.IApplicationTargetGroup;
   public readonly networkTargetGroup?: elbv2.INetworkTargetGroup;
@@ -74,6 +76,7 @@ export class ExistingTargetsFleet extends Construct implements IFleet {
     this.loadBalancerKind = props.loadBalancerKind;
     this.targetProtocol = created.protocol;
     this.targetPort = created.port;
+    this.targetStickinessDuration = props.targetStickinessDuration;
     this.targetGroupFullName = created.fullName;
     this.applicationTargetGroup = created.applicationTargetGroup;
     this.networkTargetGroup = created.networkTargetGroup;

@@ -180,6 +180,7 @@ export class Fleet extends Construct implements IFleet {
   public readonly targetGroupFullName: string;
   public readonly targetProtocol: elbv2.Protocol;
   public readonly targetPort: number;
+  public readonly targetStickinessDuration?: Duration;
   public readonly connections: ec2.Connections;
   public readonly applicationTargetGroup?: elbv2.IApplicationTargetGroup;
   public readonly networkTargetGroup?: elbv2.INetworkTargetGroup;
@@ -202,6 +203,7 @@ export class Fleet extends Construct implements IFleet {
     );
     this.targetProtocol = targetGroup.protocol;
     this.targetPort = targetGroup.port;
+    this.targetStickinessDuration = props.targetStickinessDuration;
     this.targetGroupFullName = targetGroup.fullName;
     this.applicationTargetGroup = targetGroup.applicationTargetGroup;
     this.networkTargetGroup = targetGroup.networkTargetGroup;

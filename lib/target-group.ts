@@ -3,7 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Construct } from 'constructs';
 import { LoadBalancerKind } from './types';
-import { checkFleetTargetProtocol, checkHealthCheck } from './validation';
+import { checkFleetTargetProtocol, checkHealthCheck, checkTargetStickiness } from './validation';
 
 /** Settings every fleet's target group shares. */
 export interface TargetGroupOptions {
@@ -36,6 +36,14 @@ export interface TargetGroupOptions {
   readonly healthCheck?: elbv2.HealthCheck;
 
   /**
+   * ALB only: keep each client on the same target for this long (1 second to 7 days) with a
+   * load balancer cookie. In a forward action over several fleets it needs group stickiness.
+   *
+   * @default - no target stickiness
+   */
+  readonly targetStickinessDuration?: Duration;
+
+  /**
    * How long the load balancer waits for in-flight requests before a target leaves the group.
    *
    * @default Duration.seconds(60)
@@ -66,6 +74,7 @@ export function createTargetGroup(
   const port = options.targetPort ?? 80;
   checkFleetTargetProtocol(kind, protocol);
   checkHealthCheck(kind, options.healthCheck, protocol);
+  checkTargetStickiness(kind, options.targetStickinessDuration);
 
   const common = {
     vpc,
@@ -79,6 +88,7 @@ export function createTargetGroup(
   if (application) {
     const group = new elbv2.ApplicationTargetGroup(scope, 'TargetGroup', {
       ...common,
+      stickinessCookieDuration: options.targetStickinessDuration,
       protocol: applicationProtocolOf(protocol),
     });
     return { protocol, port, fullName: group.targetGroupFullName, applicationTargetGroup: group };

@@ -1,3 +1,4 @@
+import type { Duration } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type { IConstruct } from 'constructs';
@@ -52,6 +53,13 @@ export interface IFleet extends IConstruct {
    * @default - none: the targets' security groups are managed elsewhere
    */
   readonly targetPort?: number;
+
+  /**
+   * How long an ALB keeps a client on the same target (load balancer cookie stickiness).
+   *
+   * @default - no target stickiness, or unknown for an imported target group
+   */
+  readonly targetStickinessDuration?: Duration;
 
   /**
    * The target group, when the fleet sits behind an Application Load Balancer.

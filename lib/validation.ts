@@ -192,6 +192,41 @@ export function checkGroupStickiness(
   checkSeconds(name('groupStickinessDuration'), duration, 1, MAX_GROUP_STICKINESS_SECONDS);
 }
 
+/** Target (cookie) stickiness is an ALB target group's; it lasts 1 second to 7 days. */
+export function checkTargetStickiness(
+  kind: LoadBalancerKind,
+  duration: Duration | undefined,
+): void {
+  if (duration === undefined) return;
+  if (kind !== LoadBalancerKind.APPLICATION) {
+    fail(
+      `targetStickinessDuration is ${describeDuration(duration)}; cookie stickiness needs an ` +
+        `application load balancer`,
+    );
+  }
+  checkSeconds('targetStickinessDuration', duration, 1, MAX_GROUP_STICKINESS_SECONDS);
+}
+
+/**
+ * ELB refuses target stickiness on a target group behind a forward action over several target
+ * groups unless that action has group stickiness.
+ */
+export function checkStickinessCombination(
+  property: string,
+  fleets: readonly WeightedFleet[],
+  groupStickinessDuration: Duration | undefined,
+): void {
+  if (fleets.length < 2 || groupStickinessDuration !== undefined) return;
+  const index = fleets.findIndex((entry) => entry.fleet.targetStickinessDuration !== undefined);
+  if (index >= 0) {
+    fail(
+      `${property}[${index}].fleet "${fleets[index].fleet.label}" has targetStickinessDuration; ` +
+        `with several target groups in one forward action, target stickiness needs group ` +
+        `stickiness: set groupStickinessDuration`,
+    );
+  }
+}
+
 function describeDuration(duration: Duration): string {
   return duration.isUnresolved() ? 'a token' : `${duration.toSeconds({ integral: false })} seconds`;
 }

@@ -11,6 +11,7 @@ import {
   checkInteger,
   checkListenerProtocol,
   checkRuleConditions,
+  checkStickinessCombination,
   checkTargetProtocol,
   checkWeightedFleets,
   aProtocol,
@@ -176,6 +177,9 @@ interface BuiltAction {
   readonly ruleArn?: string;
   readonly fleets: readonly WeightedFleet[];
 }
+
+/** ELB lets a target group serve one load balancer; this remembers which. */
+const LOAD_BALANCER_OF_FLEET = new WeakMap<IFleet, WeightedLoadBalancer>();
 
 const ACTION_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
@@ -359,7 +363,7 @@ export class WeightedLoadBalancer extends Construct {
       if (this.defaultAction) {
         fail('forwardTo() was called twice; the listener has one default action');
       }
-      this.checkFleets('fleets', fleets);
+      this.checkFleets('fleets', fleets, this.stickiness);
     });
 
     if (this.applicationListener) {
@@ -423,7 +427,7 @@ export class WeightedLoadBalancer extends Construct {
         options.groupStickinessDuration,
         options.groupStickiness,
       );
-      this.checkFleets(`${property}.fleets`, options.fleets);
+      this.checkFleets(`${property}.fleets`, options.fleets, options);
     });
     this.rulePriorities.set(options.priority, id);
 
@@ -481,21 +485,34 @@ export class WeightedLoadBalancer extends Construct {
     );
   }
 
-  private checkFleets(property: string, fleets: readonly WeightedFleet[]): void {
+  private checkFleets(
+    property: string,
+    fleets: readonly WeightedFleet[],
+    stickiness: GroupStickinessOptions,
+  ): void {
     checkWeightedFleets(property, fleets, this.loadBalancerKind);
-    fleets.forEach((entry, index) =>
+    checkStickinessCombination(property, fleets, stickiness.groupStickinessDuration);
+    fleets.forEach((entry, index) => {
       checkTargetProtocol(
         `${property}[${index}].fleet.targetProtocol`,
         this.loadBalancerKind,
         this.listenerProtocol,
         entry.fleet.targetProtocol,
-      ),
-    );
+      );
+      const owner = LOAD_BALANCER_OF_FLEET.get(entry.fleet);
+      if (owner !== undefined && owner !== this) {
+        fail(
+          `${property}[${index}].fleet "${entry.fleet.label}" is behind ${owner.node.path} ` +
+            `already; a target group serves one load balancer`,
+        );
+      }
+    });
   }
 
   /** Each fleet admits traffic from this load balancer's security group only. */
   private allowFleetsIn(fleets: readonly WeightedFleet[]): void {
     for (const { fleet } of fleets) {
+      LOAD_BALANCER_OF_FLEET.set(fleet, this);
       if (!fleet.connections || fleet.targetPort === undefined) continue;
       const protocol = fleet.targetProtocol ?? elbv2.Protocol.TCP;
       for (const allowed of portsOf(protocol, fleet.targetPort)) {

@@ -1,5 +1,5 @@
 import { Duration, Lazy, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import {
@@ -289,6 +289,26 @@ const cases: Array<[string, (s: Scene) => unknown, string]> = [
     'rules.Api.groupStickinessDuration is 0 seconds; it must be a whole number of seconds from 1 to 604800',
   ],
 
+  [
+    'target stickiness on an NLB fleet',
+    (s) => s.fleet(NLB, { targetStickinessDuration: Duration.minutes(5) }),
+    'targetStickinessDuration is 300 seconds; cookie stickiness needs an application load balancer',
+  ],
+  [
+    'target stickiness longer than 7 days',
+    (s) => s.fleet(ALB, { targetStickinessDuration: Duration.days(8) }),
+    'targetStickinessDuration is 691200 seconds; it must be a whole number of seconds from 1 to 604800',
+  ],
+  [
+    'target stickiness among several target groups without group stickiness',
+    (s) =>
+      s.service(ALB, [
+        { fleet: s.fleet(ALB), weight: 1 },
+        { fleet: s.fleet(ALB, { targetStickinessDuration: Duration.minutes(5) }), weight: 1 },
+      ]),
+    'fleets[1].fleet "fleet-2" has targetStickinessDuration; with several target groups in one forward action, target stickiness needs group stickiness: set groupStickinessDuration',
+  ],
+
   // Protocols and load balancer kinds
   [
     'a TCP listener on an ALB',
@@ -341,6 +361,20 @@ const cases: Array<[string, (s: Scene) => unknown, string]> = [
       });
     },
     'rules.Api is a listener rule; path and host rules need an application load balancer',
+  ],
+
+  [
+    'a fleet behind a second load balancer',
+    (s) => {
+      const fleet = s.fleet(ALB);
+      s.service(ALB, [{ fleet, weight: 1 }]);
+      new WeightedLoadBalancer(s.stack, 'Other', {
+        loadBalancerKind: ALB,
+        vpc: s.vpc,
+        fleets: [{ fleet, weight: 1 }],
+      });
+    },
+    'fleets[0].fleet "fleet-1" is behind TestStack/Service already; a target group serves one load balancer',
   ],
 
   // Action ids and default actions
@@ -493,6 +527,33 @@ describe('synth-time validation', () => {
     const groups =
       Object.values(listener)[0].Properties.DefaultActions[0].ForwardConfig.TargetGroups;
     expect(groups.map((group: { Weight: number }) => group.Weight)).toEqual([0, 999, 1, 2, 3]);
+  });
+
+  it('accepts target stickiness with group stickiness, and a fleet in both the default action and a rule', () => {
+    const s = scene();
+    const sticky = s.fleet(ALB, { targetStickinessDuration: Duration.minutes(5) });
+    const other = s.fleet(ALB);
+    const service = s.service(
+      ALB,
+      [
+        { fleet: sticky, weight: 1 },
+        { fleet: other, weight: 1 },
+      ],
+      { groupStickinessDuration: Duration.minutes(10) },
+    );
+    service.addWeightedRule('Api', {
+      priority: 1,
+      pathPatterns: ['/api/*'],
+      fleets: [{ fleet: sticky, weight: 1 }],
+    });
+
+    Template.fromStack(s.stack).hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      TargetGroupAttributes: Match.arrayWith([
+        { Key: 'stickiness.enabled', Value: 'true' },
+        { Key: 'stickiness.type', Value: 'lb_cookie' },
+        { Key: 'stickiness.lb_cookie.duration_seconds', Value: '300' },
+      ]),
+    });
   });
 
   it('leaves unresolved tokens unchecked', () => {
