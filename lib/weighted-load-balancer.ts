@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import { SteeredActionDescription } from './steered-action';
 import { applicationProtocolOf } from './target-group';
 import { IFleet, LoadBalancerKind, WeightedFleet } from './types';
+import { WeightController, WeightControllerOptions } from './weight-controller';
 import {
   checkGroupStickiness,
   checkInteger,
@@ -169,6 +170,14 @@ export interface WeightedLoadBalancerProps extends GroupStickinessOptions {
    * @default - this construct's id
    */
   readonly actionIdPrefix?: string;
+
+  /**
+   * Deploys a WeightController that steers the default action and every rule, including rules
+   * added later, with these options.
+   *
+   * @default - no controller: the weights stay as declared
+   */
+  readonly controller?: WeightControllerOptions;
 }
 
 interface BuiltAction {
@@ -230,6 +239,9 @@ export class WeightedLoadBalancer extends Construct {
   public readonly listenerProtocol: elbv2.Protocol;
   public readonly connections: ec2.Connections;
   public readonly accessLogsBucket: s3.IBucket;
+
+  /** The controller steering the weights, when `controller` was set. */
+  public readonly controller?: WeightController;
 
   private readonly actionIdPrefix: string;
   private readonly stickiness: GroupStickinessOptions;
@@ -346,6 +358,12 @@ export class WeightedLoadBalancer extends Construct {
     lb.logAccessLogs(this.accessLogsBucket, props.accessLogsPrefix);
 
     if (props.fleets) this.forwardTo(props.fleets);
+    if (props.controller) {
+      this.controller = new WeightController(this, 'Controller', {
+        ...props.controller,
+        actions: this.steeredActions(),
+      });
+    }
     this.node.addValidation({
       validate: () =>
         this.defaultAction
@@ -394,6 +412,7 @@ export class WeightedLoadBalancer extends Construct {
       listenerArn: this.listenerArn,
       fleets,
     };
+    this.controller?.addAction(this.describe(this.defaultAction));
   }
 
   /** Adds a path or host rule with its own weighted forward action (ALB only). */
@@ -443,12 +462,14 @@ export class WeightedLoadBalancer extends Construct {
     });
 
     this.allowFleetsIn(options.fleets);
-    this.ruleActions.push({
+    const ruleAction = {
       id: actionId,
       listenerArn: this.listenerArn,
       ruleArn: rule.listenerRuleArn,
       fleets: options.fleets,
-    });
+    };
+    this.ruleActions.push(ruleAction);
+    this.controller?.addAction(this.describe(ruleAction));
     return rule;
   }
 
@@ -460,7 +481,11 @@ export class WeightedLoadBalancer extends Construct {
     const actions = this.defaultAction
       ? [this.defaultAction, ...this.ruleActions]
       : this.ruleActions;
-    return actions.map((action) => ({
+    return actions.map((action) => this.describe(action));
+  }
+
+  private describe(action: BuiltAction): SteeredActionDescription {
+    return {
       id: action.id,
       loadBalancerKind: this.loadBalancerKind,
       listenerArn: action.listenerArn,
@@ -472,7 +497,7 @@ export class WeightedLoadBalancer extends Construct {
         targetGroupDimension: entry.fleet.targetGroupFullName,
       })),
       templateWeights: action.fleets.map((entry) => entry.weight),
-    }));
+    };
   }
 
   private albAction(fleets: readonly WeightedFleet[], stickiness: GroupStickinessOptions) {
