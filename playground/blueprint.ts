@@ -46,8 +46,15 @@ export interface Blueprint {
   /** Target group logical ids, in the listener's forward-action order. */
   readonly targetGroupIds: string[];
   readonly labels: string[];
-  /** The controller function's CONTROLLER_CONFIG, a CloudFormation expression. */
+  /** The controller function's environment variables, CloudFormation expressions. */
+  readonly functionEnvironment: Record<string, CfnValue>;
+  /**
+   * The controller configuration, a CloudFormation expression: the function's CONTROLLER_CONFIG,
+   * or the value of the SSM parameter the construct uses when the configuration is too large.
+   */
   readonly configExpression: CfnValue;
+  /** The logical id of that SSM parameter; undefined when the configuration is in the environment. */
+  readonly configParameterId: string | undefined;
   /** The directory holding the handler code the controller function deploys (index.js). */
   readonly handlerDir: string;
   /** The cloud assembly directory; remove it with `disposeBlueprint`. */
@@ -99,6 +106,7 @@ export function synthesizeBlueprint(options: BlueprintOptions): Blueprint {
   const fn = template.Resources[idOf(controller.function as never)];
   const variables = (fn.Properties!.Environment as { Variables: Record<string, CfnValue> })
     .Variables;
+  const configParameterId = controller.configParameter ? idOf(controller.configParameter) : undefined;
 
   return {
     template,
@@ -106,7 +114,11 @@ export function synthesizeBlueprint(options: BlueprintOptions): Blueprint {
     listenerId,
     targetGroupIds: forward.TargetGroups.map((tg) => tg.TargetGroupArn.Ref),
     labels: options.groups.map((g) => g.label),
-    configExpression: variables.CONTROLLER_CONFIG,
+    functionEnvironment: variables,
+    configExpression: configParameterId
+      ? template.Resources[configParameterId].Properties!.Value
+      : variables.CONTROLLER_CONFIG,
+    configParameterId,
     handlerDir: handlerDirOf(outdir, fn),
     outdir,
   };

@@ -22,7 +22,7 @@ export interface InProcessOptions {
 }
 
 export interface InProcessRun {
-  /** The weights in force after each minute's run, in the configuration's order. */
+  /** The weights in force after each minute's run, configuration order (0: not yet in the action). */
   readonly weights: number[][];
   readonly reasons: string[];
   readonly result: SimulationResult;
@@ -30,13 +30,16 @@ export interface InProcessRun {
 
 export function runInProcess(options: InProcessOptions): InProcessRun {
   const { config } = options;
-  const action = config.actions[0];
+  const fullAction = config.actions[0];
   const cloudWatch = new CloudWatchMinutes();
   const weights: number[][] = [];
   const reasons: string[] = [];
   let state: JsonValue | undefined;
 
   const run = (view: MinuteView): number[] => {
+    // The handler's configuration names the groups in the forward action (a canary once it joins).
+    const present = new Set(view.groups.map((g) => g.label));
+    const action = { ...fullAction, targetGroups: fullAction.targetGroups.filter((tg) => present.has(tg.label)) };
     for (const group of view.groups) {
       const datapoints = elbDatapoints(group.ended);
       if (datapoints && !isWithheld(options.withhold, group.label, view.minute - 1)) {
@@ -59,7 +62,7 @@ export function runInProcess(options: InProcessOptions): InProcessRun {
     state = JSON.parse(JSON.stringify(decision.state)) as JsonValue;
     const live = observations.map((o) => o.currentWeight);
     const next = decision.write && decision.weights.some((w, i) => w !== live[i]) ? [...decision.weights] : live;
-    weights.push(next);
+    weights.push(fullAction.targetGroups.map((tg) => next[action.targetGroups.indexOf(tg)] ?? 0));
     reasons.push(decision.reason);
     return next;
   };
@@ -70,8 +73,9 @@ export function runInProcess(options: InProcessOptions): InProcessRun {
       name: `${options.policy.name} (in process)`,
       run: (view) => {
         const minuteView = minuteViewOf(view);
-        const next = run(minuteView);
-        return minuteView.groups.map((g) => next[action.targetGroups.findIndex((tg) => tg.label === g.label)]);
+        run(minuteView);
+        const inForce = weights[weights.length - 1];
+        return minuteView.groups.map((g) => inForce[fullAction.targetGroups.findIndex((tg) => tg.label === g.label)]);
       },
     },
     { seed: options.seed, minutes: options.minutes, metricDelaySeconds: 0, windowMinutes: 1 },

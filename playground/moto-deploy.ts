@@ -5,15 +5,18 @@
  * gets the configuration the construct would give it, with moto's ARNs in it.
  */
 import {
+  Action,
   CreateListenerCommand,
   CreateLoadBalancerCommand,
   CreateTargetGroupCommand,
   DeregisterTargetsCommand,
   DescribeListenersCommand,
   ElasticLoadBalancingV2Client,
+  ModifyListenerCommand,
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ControllerConfig, controllerConfigSchema } from '../lambda/contract';
 import { forwardTargetGroups } from '../lambda/read-actions';
 import { Blueprint, CfnValue } from './blueprint';
@@ -25,11 +28,16 @@ const CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 export interface MotoClients {
   readonly elbv2: ElasticLoadBalancingV2Client;
   readonly cloudwatch: CloudWatchClient;
+  readonly ssm: SSMClient;
 }
 
 export function motoClients(endpoint: string): MotoClients {
   const config = { endpoint, region: MOTO_REGION, credentials: CREDENTIALS, maxAttempts: 1 };
-  return { elbv2: new ElasticLoadBalancingV2Client(config), cloudwatch: new CloudWatchClient(config) };
+  return {
+    elbv2: new ElasticLoadBalancingV2Client(config),
+    cloudwatch: new CloudWatchClient(config),
+    ssm: new SSMClient(config),
+  };
 }
 
 /** What a Lambda process reaching moto through the SDK's own settings needs in its environment. */
@@ -46,8 +54,19 @@ export interface MotoDeployment {
   readonly endpoint: string;
   readonly clients: MotoClients;
   /** The configuration the construct would give the controller, with moto's ARNs resolved. */
-  readonly configText: string;
   readonly config: ControllerConfig;
+  /**
+   * The configuration with only `labels` in the action, as the construct writes it for a
+   * forward action of just those groups (before a canary group is added).
+   */
+  configFor(labels: readonly string[]): ControllerConfig;
+  /**
+   * Puts `configFor(labels)` where the function reads it (the template's own text with every
+   * group) and returns the function's environment, resolved, to run the handler with.
+   */
+  useConfigFor(labels: readonly string[]): Promise<Record<string, string>>;
+  /** Adds a group to the listener's forward action with weight 0, as a canary deploy does. */
+  addToForwardAction(label: string): Promise<void>;
   readonly listenerArn: string;
   /** Target group ARNs in the blueprint's (and the configuration's) order. */
   readonly targetGroupArns: string[];
@@ -133,13 +152,16 @@ function refOf(id: string, resources: ReadonlyMap<string, Resolved>): string {
 
 /**
  * Deploys the blueprint into moto: `hostsPerGroup[i]` instances are launched for group i (the
- * most it will ever have healthy), of which `initialHealthyHosts[i]` are registered.
+ * most it will ever have healthy), of which `initialHealthyHosts[i]` are registered. The forward
+ * action routes to the `initialLabels` groups only; a later group is added with
+ * `addToForwardAction`.
  */
 export async function deployToMoto(
   endpoint: string,
   blueprint: Blueprint,
   hostsPerGroup: readonly number[],
   initialHealthyHosts: readonly number[],
+  initialLabels: readonly string[] = blueprint.labels,
 ): Promise<MotoDeployment> {
   const clients = motoClients(endpoint);
   const { elbv2 } = clients;
@@ -200,19 +222,37 @@ export async function deployToMoto(
   }
 
   const listenerProps = resources[blueprint.listenerId].Properties!;
+  const initialArns = new Set(initialLabels.map((label) => targetGroupArns[blueprint.labels.indexOf(label)]));
+  const defaultActions = (resolveCfn(listenerProps.DefaultActions, resolved) as Action[]).map((action) =>
+    action.ForwardConfig?.TargetGroups
+      ? {
+          ...action,
+          ForwardConfig: {
+            ...action.ForwardConfig,
+            TargetGroups: action.ForwardConfig.TargetGroups.filter((tg) => initialArns.has(tg.TargetGroupArn!)),
+          },
+        }
+      : action,
+  );
   const listener = await elbv2.send(
     new CreateListenerCommand({
       LoadBalancerArn: lbArn,
       Protocol: listenerProps.Protocol as 'HTTP',
       Port: listenerProps.Port as number,
-      DefaultActions: resolveCfn(listenerProps.DefaultActions, resolved) as never,
+      DefaultActions: defaultActions,
     }),
   );
   const listenerArn = listener.Listeners![0].ListenerArn!;
   resolved.set(blueprint.listenerId, { ref: listenerArn, attributes: { ListenerArn: listenerArn } });
 
+  // Without a name in the template, CloudFormation would name the parameter; moto gets this one.
+  const configParameterName = '/weighted-balancer/playground/configuration';
+  if (blueprint.configParameterId) {
+    resolved.set(blueprint.configParameterId, { ref: configParameterName, attributes: {} });
+  }
   const configText = String(resolveCfn(blueprint.configExpression, resolved));
   const config = controllerConfigSchema.parse(JSON.parse(configText));
+  const functionEnvironment = resolveCfn(blueprint.functionEnvironment, resolved) as Record<string, string>;
 
   const registered = instancePools.map(() => 0);
   const setHealthyHosts = async (groupIndex: number, count: number): Promise<void> => {
@@ -237,5 +277,47 @@ export async function deployToMoto(
     return targetGroupArns.map((arn) => groups.find((g) => g.targetGroupArn === arn)?.weight ?? 0);
   };
 
-  return { endpoint, clients, configText, config, listenerArn, targetGroupArns, setHealthyHosts, readWeights };
+  const configFor = (labels: readonly string[]): ControllerConfig => ({
+    ...config,
+    actions: config.actions.map((action) => {
+      const keep = action.targetGroups.map((tg) => labels.includes(tg.label));
+      return {
+        ...action,
+        targetGroups: action.targetGroups.filter((_, i) => keep[i]),
+        templateWeights: action.templateWeights?.filter((_, i) => keep[i]),
+      };
+    }),
+  });
+
+  const addToForwardAction = async (label: string): Promise<void> => {
+    const arn = targetGroupArns[blueprint.labels.indexOf(label)];
+    const out = await elbv2.send(new DescribeListenersCommand({ ListenerArns: [listenerArn] }));
+    const DefaultActions = out.Listeners![0].DefaultActions!.map((action) => {
+      if (action.Type !== 'forward') return action;
+      const { TargetGroupArn: _single, ...rest } = action;
+      const TargetGroups = [...(action.ForwardConfig?.TargetGroups ?? []), { TargetGroupArn: arn, Weight: 0 }];
+      return { ...rest, ForwardConfig: { ...action.ForwardConfig, TargetGroups } };
+    });
+    await elbv2.send(new ModifyListenerCommand({ ListenerArn: listenerArn, DefaultActions }));
+  };
+
+  return {
+    endpoint,
+    clients,
+    config,
+    configFor,
+    useConfigFor: async (labels) => {
+      const text = blueprint.labels.every((l) => labels.includes(l)) ? configText : JSON.stringify(configFor(labels));
+      if (!blueprint.configParameterId) return { ...functionEnvironment, CONTROLLER_CONFIG: text };
+      await clients.ssm.send(
+        new PutParameterCommand({ Name: configParameterName, Value: text, Type: 'String', Overwrite: true }),
+      );
+      return functionEnvironment;
+    },
+    addToForwardAction,
+    listenerArn,
+    targetGroupArns,
+    setHealthyHosts,
+    readWeights,
+  };
 }

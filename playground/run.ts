@@ -37,7 +37,10 @@ export interface PlaygroundOptions {
 export interface MinuteRow {
   readonly minute: number;
   readonly nowMs: number;
-  /** The weights in force after this minute's run, read back from moto, configuration order. */
+  /**
+   * The weights in force after this minute's run, read back from moto, in the order of the
+   * configuration with every group (0 for a group not yet in the forward action).
+   */
   readonly weights: number[];
   readonly written: boolean;
   readonly reason: string;
@@ -59,17 +62,20 @@ const SCHEDULED_EVENT = { source: 'aws.events', 'detail-type': 'Scheduled Event'
 export async function runPlayground(options: PlaygroundOptions): Promise<PlaygroundRun> {
   const scenario = playgroundScenario(options.scenarioId, options.changeAtMinute);
   const growth = scenario.autoscaling?.maxFactor ?? 1;
+  const initialLabels = scenario.groups.filter((g) => g.joinMinute === 0).map((g) => g.label);
   const deployment = await deployToMoto(
     options.endpoint,
     options.blueprint,
     scenario.groups.map((g) => Math.ceil(g.hosts * growth)),
-    scenario.groups.map((g) => g.hosts),
+    scenario.groups.map((g) => (g.joinMinute === 0 ? g.hosts : 0)),
+    initialLabels,
   );
   const labels = deployment.config.actions[0].targetGroups.map((tg) => tg.label);
+  let inAction = labels.filter((l) => initialLabels.includes(l));
 
   const restoreEnv = setEnvironment({
     ...motoEnvironment(options.endpoint),
-    CONTROLLER_CONFIG: deployment.configText,
+    ...(await deployment.useConfigFor(inAction)),
     // moto answers percentile queries with an internal error; the handler would only lose p99.
     CONTROLLER_READ_PERCENTILES: 'false',
   });
@@ -93,7 +99,14 @@ export async function runPlayground(options: PlaygroundOptions): Promise<Playgro
       const started = Date.now();
       await publishEndedMinute(deployment, view, options.withhold);
       for (const [i, label] of labels.entries()) {
-        await deployment.setHealthyHosts(i, groupOf(view, label).liveHealthyHosts);
+        await deployment.setHealthyHosts(i, view.groups.find((g) => g.label === label)?.liveHealthyHosts ?? 0);
+      }
+      const joined = view.groups.filter((g) => !inAction.includes(g.label)).map((g) => g.label);
+      if (joined.length > 0) {
+        // A canary joins as a deploy adds it: in the forward action at weight 0, and in the configuration.
+        for (const label of joined) await deployment.addToForwardAction(label);
+        inAction = labels.filter((l) => inAction.includes(l) || joined.includes(l));
+        Object.assign(process.env, await deployment.useConfigFor(inAction));
       }
 
       clockMs = view.nowMs;
@@ -115,12 +128,6 @@ export async function runPlayground(options: PlaygroundOptions): Promise<Playgro
     await simulation?.stop();
     restoreEnv();
   }
-}
-
-function groupOf(view: MinuteView, label: string) {
-  const group = view.groups.find((g) => g.label === label);
-  if (!group) throw new Error(`target group ${label} is in the configuration but not in the simulation`);
-  return group;
 }
 
 /** Puts the minute that just ended into CloudWatch, timestamped at its start, as ELB would. */

@@ -21,6 +21,8 @@ const POLICY_FILE = path.join(__dirname, 'fixtures', 'latency-policy.ts');
 const RUN = { scenarioId: 'S4', changeAtMinute: 5, seed: 7, minutes: 15 } as const;
 const scenario = playgroundScenario(RUN.scenarioId, RUN.changeAtMinute);
 const groups = scenario.groups.map((g, i) => ({ label: g.label, weight: startingWeights(scenario)[i] }));
+// S8's bad canary D joins at minute 5 instead of 30.
+const CANARY_RUN = { scenarioId: 'S8', changeAtMinute: 35, seed: 3, minutes: 12 } as const;
 
 let moto: MotoServer;
 let customBlueprint: Blueprint;
@@ -34,9 +36,14 @@ afterAll(async () => {
   if (customBlueprint) disposeBlueprint(customBlueprint);
 });
 
-async function play(blueprint: Blueprint, withhold?: Withholding, log?: string[]): Promise<PlaygroundRun> {
+async function play(
+  blueprint: Blueprint,
+  withhold?: Withholding,
+  log?: string[],
+  run: typeof RUN | typeof CANARY_RUN = RUN,
+): Promise<PlaygroundRun> {
   await moto.reset();
-  return runPlayground({ ...RUN, blueprint, endpoint: moto.endpoint, withhold, onHandlerOutput: (line) => log?.push(line) });
+  return runPlayground({ ...run, blueprint, endpoint: moto.endpoint, withhold, onHandlerOutput: (line) => log?.push(line) });
 }
 
 const weightsOf = (run: PlaygroundRun) => run.rows.map((row) => row.weights);
@@ -97,6 +104,31 @@ describe('a built-in policy from the pre-bundled handler', () => {
       expect(played.config.policy.name).toBe('adaptive');
       expect(weightsOf(played)).toEqual(inProcess.weights);
       expect(distinct(weightsOf(played))).toBeGreaterThanOrEqual(3);
+    } finally {
+      disposeBlueprint(blueprint);
+    }
+  });
+});
+
+describe('a canary scenario', () => {
+  it('adds the canary to the forward action when it joins, and both paths steer it alike', async () => {
+    execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'bundle-handler.mjs')], { cwd: ROOT });
+    const canaryScenario = playgroundScenario(CANARY_RUN.scenarioId, CANARY_RUN.changeAtMinute);
+    const blueprint = synthesizeBlueprint({
+      groups: canaryScenario.groups.map((g, i) => ({ label: g.label, weight: startingWeights(canaryScenario)[i] })),
+      policy: 'canary',
+      policyParameters: { canaryTargetGroup: 'D', baselineTargetGroup: 'A' },
+    });
+    try {
+      const played = await play(blueprint, undefined, undefined, CANARY_RUN);
+      const inProcess = runInProcess({ ...CANARY_RUN, config: played.config, policy: resolvePolicy('canary') });
+
+      // Four groups make a configuration too large for the environment: it is read from SSM.
+      expect(blueprint.configParameterId).toBeDefined();
+      expect(played.labels).toEqual(['A', 'B', 'C', 'D']);
+      expect(weightsOf(played)).toEqual(inProcess.weights);
+      expect(played.rows.slice(0, 5).map((row) => row.weights[3])).toEqual([0, 0, 0, 0, 0]);
+      expect(played.rows.some((row) => row.weights[3] > 0)).toBe(true);
     } finally {
       disposeBlueprint(blueprint);
     }

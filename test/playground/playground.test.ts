@@ -35,9 +35,20 @@ describe('playgroundScenario', () => {
     expect(shifted.groups.map((g) => g.hosts)).toEqual([4, 3, 5]);
   });
 
-  it('rejects a scenario whose canary group joins later', () => {
-    expect(() => playgroundScenario('S7')).toThrow(
-      'scenario is "S7", where group D joins at minute 30; the playground plays scenarios whose target groups are all there from minute 0: S1, S2, S3, S4, S5, S6, S10',
+  it('moves a canary group\'s join by as much as the change', () => {
+    const shifted = playgroundScenario('S8', 40);
+
+    expect(shifted.groups.map((g) => [g.label, g.joinMinute])).toEqual([
+      ['A', 0],
+      ['B', 0],
+      ['C', 0],
+      ['D', 10],
+    ]);
+  });
+
+  it('rejects a change moved so early that the canary group would join before minute 1', () => {
+    expect(() => playgroundScenario('S7', 30)).toThrow(
+      "changeAtMinute is 30; S7's group D would join before minute 1, so it must be at least 31",
     );
   });
 
@@ -49,6 +60,10 @@ describe('playgroundScenario', () => {
 
   it('starts from weights proportional to each group\'s capacity, the largest at 999', () => {
     expect(startingWeights(playgroundScenario('S1'))).toEqual([888, 999, 444]);
+  });
+
+  it('starts a group that joins later at weight 0', () => {
+    expect(startingWeights(playgroundScenario('S7'))).toEqual([888, 999, 444, 0]);
   });
 });
 
