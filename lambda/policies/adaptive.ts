@@ -195,11 +195,13 @@ function targetSplit(
   const errors = known.map((k) => k?.errorRate ?? 0);
   const hosts = targetGroups.map((g) => g.healthyHostCount);
   const live = hosts.map((h) => h > 0);
-  // When the whole fleet is busier than maxUtilisation, plan every group just above the fleet's level.
-  const fleetUtilisation = lambda / capacity.reduce((s, k, i) => s + k * hosts[i], 0);
+  // When the working groups together are busier than maxUtilisation, plan each just above their level.
+  const isWorking = live.map((l, i) => l && errors[i] < p.fastCutErrorRate);
+  const workingCapacity = capacity.reduce((s, k, i) => s + (isWorking[i] ? k * hosts[i] : 0), 0);
+  const fleetUtilisation = workingCapacity > 0 ? lambda / workingCapacity : 1;
   const planned = Math.max(p.maxUtilisation, Math.min(0.98, fleetUtilisation * 1.05));
   // The cap spreads risk over groups that work; it must never push traffic into failing ones.
-  const working = live.filter((l, i) => l && errors[i] < p.fastCutErrorRate).length;
+  const working = isWorking.filter(Boolean).length;
   const maxShare = Math.max(p.maxShare, 1 / Math.max(1, working));
   const p99 = (shares: readonly number[]) =>
     shares.some((s) => s > maxShare + 1e-9) ? Infinity : modelQuantile(shares, capacity, errors, hosts, lambda, planned, p.errorPenaltyMs);
