@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import {
   applyMinShare,
   limitStepUp,
@@ -123,5 +124,36 @@ describe('parseGuardrails', () => {
 
   test('rejects NaN as a guardrail value', () => {
     expect(() => parseGuardrails({ minShare: Number.NaN })).toThrow(/guardrails\.minShare is NaN/);
+  });
+});
+
+describe('toIntegerWeights over random shares', () => {
+  test('keeps zero shares at 0, live shares at minShare or more, and every weight within 0 to 999', () => {
+    const sharesArb = fc
+      .array(fc.oneof(fc.constant(0), fc.double({ min: 0.001, max: 1, noNaN: true })), {
+        minLength: 1,
+        maxLength: 5,
+      })
+      .filter((raw) => raw.some((r) => r > 0));
+    fc.assert(
+      fc.property(sharesArb, fc.double({ min: 0, max: 0.2, noNaN: true }), (raw, minShare) => {
+        const live = raw.map((r) => r > 0);
+        const shares = applyMinShare(
+          raw.map((r) => r / sum(raw)),
+          live,
+          minShare,
+        );
+        const weights = toIntegerWeights(shares, live, minShare);
+        const total = sum(weights);
+
+        expect(weights.every((w) => Number.isInteger(w) && w >= 0 && w <= 999)).toBe(true);
+        weights.forEach((w, i) => {
+          if (!live[i]) expect(w).toBe(0);
+          else expect(w / total).toBeGreaterThanOrEqual(minShare - 1e-9);
+        });
+        shares.forEach((s, i) => expect(Math.abs(weights[i] / total - s)).toBeLessThan(0.01));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
