@@ -72,8 +72,9 @@ describe('adaptive policy', () => {
     const gentle = sharesOf(run({ gain: 0.1 }, groups).weights)[1];
     const full = sharesOf(run({ gain: 1 }, groups).weights)[1];
 
+    // A alone cannot take all of B's traffic, so B keeps more than its failing floor.
     expect(gentle).toBeCloseTo(full, 9);
-    expect(gentle).toBeGreaterThan(0.05);
+    expect(gentle).toBeGreaterThan(defaults.failingFloor * 2);
     expect(gentle).toBeLessThan(0.25);
   });
 
