@@ -53,7 +53,7 @@ export interface Blueprint {
    * or the value of the SSM parameter the construct uses when the configuration is too large.
    */
   readonly configExpression: CfnValue;
-  /** The logical id of that SSM parameter; undefined when the configuration is in the environment. */
+  /** The logical id of that SSM parameter; undefined when the configuration is inline. */
   readonly configParameterId: string | undefined;
   /** The directory holding the handler code the controller function deploys (index.js). */
   readonly handlerDir: string;
@@ -106,7 +106,9 @@ export function synthesizeBlueprint(options: BlueprintOptions): Blueprint {
   const fn = template.Resources[idOf(controller.function as never)];
   const variables = (fn.Properties!.Environment as { Variables: Record<string, CfnValue> })
     .Variables;
-  const configParameterId = controller.configParameter ? idOf(controller.configParameter) : undefined;
+  const configParameterId = controller.configParameter
+    ? idOf(controller.configParameter)
+    : undefined;
 
   return {
     template,

@@ -1,6 +1,6 @@
 /**
  * The playground's chart: each target group's weight as read back from moto, and the p99 of each
- * simulated minute, over time, drawn with vega-lite and rendered to SVG by the benchmark's renderer.
+ * simulated minute, over time, drawn with vega-lite and rendered to SVG as the benchmark does.
  */
 import { renderSvg } from '../bench/charts';
 import type { PlaygroundRun } from './run';
@@ -15,11 +15,19 @@ export function playgroundChartSpec(run: PlaygroundRun, options: ChartOptions): 
   const weights = run.rows.flatMap((row) =>
     run.labels.map((label, i) => ({ minute: row.minute, group: label, weight: row.weights[i] })),
   );
-  const latency = run.result.minuteP99Ms.flatMap((p99, minute) => (p99 === null ? [] : [{ minute, p99 }]));
+  const latency = run.result.minuteP99Ms.flatMap((p99, minute) =>
+    p99 === null ? [] : [{ minute, p99 }],
+  );
   const x = { field: 'minute', type: 'quantitative', title: 'simulated minute' };
   const change =
     options.changeStartMinute !== undefined && options.changeStartMinute < run.rows.length
-      ? [{ data: { values: [{ minute: options.changeStartMinute }] }, mark: { type: 'rule', strokeDash: [4, 3], color: '#888' }, encoding: { x } }]
+      ? [
+          {
+            data: { values: [{ minute: options.changeStartMinute }] },
+            mark: { type: 'rule', strokeDash: [4, 3], color: '#888' },
+            encoding: { x },
+          },
+        ]
       : [];
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -35,7 +43,12 @@ export function playgroundChartSpec(run: PlaygroundRun, options: ChartOptions): 
             mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.5 },
             encoding: {
               x,
-              y: { field: 'weight', type: 'quantitative', title: 'weight', scale: { domain: [0, 999] } },
+              y: {
+                field: 'weight',
+                type: 'quantitative',
+                title: 'weight',
+                scale: { domain: [0, 999] },
+              },
               color: { field: 'group', type: 'nominal', title: 'target group' },
             },
           },
@@ -50,7 +63,10 @@ export function playgroundChartSpec(run: PlaygroundRun, options: ChartOptions): 
           {
             data: { values: latency },
             mark: { type: 'line', strokeWidth: 1.2, color: '#d62728' },
-            encoding: { x, y: { field: 'p99', type: 'quantitative', title: 'p99 ms', scale: { type: 'log' } } },
+            encoding: {
+              x,
+              y: { field: 'p99', type: 'quantitative', title: 'p99 ms', scale: { type: 'log' } },
+            },
           },
           ...change,
         ],

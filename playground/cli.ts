@@ -18,7 +18,7 @@ import { disposeBlueprint, synthesizeBlueprint } from './blueprint';
 import { renderPlaygroundChart } from './chart';
 import { runInProcess } from './in-process';
 import { Withholding } from './minutes';
-import { MinuteRow, runPlayground } from './run';
+import { MinuteRow, PlaygroundRun, runPlayground } from './run';
 import { playableScenarioIds, playgroundScenario, startingWeights } from './scenario';
 
 const ROOT = path.join(__dirname, '..');
@@ -48,7 +48,12 @@ interface CliOptions {
   readonly build: boolean;
 }
 
-function wholeNumber(name: string, text: string | undefined, fallback: number, min: number): number {
+function wholeNumber(
+  name: string,
+  text: string | undefined,
+  fallback: number,
+  min: number,
+): number {
   if (text === undefined) return fallback;
   const value = Number(text);
   if (!Number.isInteger(value) || value < min) {
@@ -61,7 +66,9 @@ function parseWithhold(text: string | undefined): Withholding | undefined {
   if (text === undefined) return undefined;
   const match = /^([A-Za-z0-9-]+):(\d+)-(\d+)$/.exec(text);
   if (!match || Number(match[3]) <= Number(match[2])) {
-    throw new Error(`--withhold is "${text}"; it must read LABEL:FROM-TO with FROM < TO, e.g. B:5-9`);
+    throw new Error(
+      `--withhold is "${text}"; it must read LABEL:FROM-TO with FROM < TO, e.g. B:5-9`,
+    );
   }
   return { label: match[1], fromMinute: Number(match[2]), toMinute: Number(match[3]) };
 }
@@ -85,7 +92,8 @@ export function parseCli(argv: readonly string[]): CliOptions | 'help' {
   if (values.help) return 'help';
   const policy = values.policy ?? ('adaptive' in builtInPolicies ? 'adaptive' : 'healthy-hosts');
   const isFile = /\.(ts|js|mjs|cjs)$/.test(policy) || policy.includes('/');
-  if (isFile && !fs.existsSync(policy)) throw new Error(`--policy is "${policy}"; no such policy file`);
+  if (isFile && !fs.existsSync(policy))
+    throw new Error(`--policy is "${policy}"; no such policy file`);
   if (!isFile && !Object.prototype.hasOwnProperty.call(builtInPolicies, policy)) {
     throw new Error(
       `--policy is "${policy}"; it must be a built-in policy (${Object.keys(builtInPolicies).join(', ')}) or a policy file`,
@@ -93,7 +101,9 @@ export function parseCli(argv: readonly string[]): CliOptions | 'help' {
   }
   const speed = Number(values.speed ?? 0);
   if (!Number.isFinite(speed) || speed < 0) {
-    throw new Error(`--speed is "${values.speed}"; it must be 0 (as fast as moto answers) or simulated minutes per second`);
+    throw new Error(
+      `--speed is "${values.speed}"; it must be 0 (as fast as moto answers) or simulated minutes per second`,
+    );
   }
   return {
     scenarioId: values.scenario ?? 'S4',
@@ -102,20 +112,46 @@ export function parseCli(argv: readonly string[]): CliOptions | 'help' {
     minutes: wholeNumber('minutes', values.minutes, 60, 1),
     seed: wholeNumber('seed', values.seed, 1, 0),
     speed,
-    changeAtMinute: values['change-at'] === undefined ? undefined : wholeNumber('change-at', values['change-at'], 0, 0),
+    changeAtMinute:
+      values['change-at'] === undefined
+        ? undefined
+        : wholeNumber('change-at', values['change-at'], 0, 0),
     withhold: parseWithhold(values.withhold),
     outDir: path.resolve(values.out ?? path.join(ROOT, 'playground', 'results')),
     build: !values['no-build'],
   };
 }
 
-const pct = (part: number, whole: number) => (whole > 0 ? `${((100 * part) / whole).toFixed(2)}%` : '—');
+const pct = (part: number, whole: number) =>
+  whole > 0 ? `${((100 * part) / whole).toFixed(2)}%` : '—';
 const ms = (value: number | null) => (value === null ? '—' : `${Math.round(value)} ms`);
 
 function rowLine(row: MinuteRow): string {
   const weights = row.weights.map((w) => String(w).padStart(4)).join('');
   const reason = row.reason.length > 44 ? `${row.reason.slice(0, 43)}…` : row.reason;
-  return `${String(row.minute).padStart(4)} ${weights}  ${row.written ? 'w' : ' '} ${ms(row.slowestGroupP99Ms).padStart(9)} ${pct(row.errors, row.requests).padStart(7)}  ${reason}`;
+  const p99 = ms(row.slowestGroupP99Ms).padStart(9);
+  const errors = pct(row.errors, row.requests).padStart(7);
+  const written = row.written ? 'w' : ' ';
+  return `${String(row.minute).padStart(4)} ${weights}  ${written} ${p99} ${errors}  ${reason}`;
+}
+
+function fileBase(options: CliOptions, scenarioId: string): string {
+  const policy = options.policyFile
+    ? path.basename(options.policyFile).replace(/\.\w+$/, '')
+    : options.policy;
+  return `${scenarioId.replace('@', '-at')}-${policy}-seed${options.seed}`;
+}
+
+function summary(run: PlaygroundRun): string[] {
+  const r = run.result;
+  const last = run.rows[run.rows.length - 1];
+  const finalWeights = run.labels.map((label, i) => `${label} ${last?.weights[i]}`).join(', ');
+  const writes = run.rows.filter((row) => row.written).length;
+  return [
+    `summary: ${r.requests} requests, error rate ${pct(r.errors, r.requests)}, ` +
+      `p50 ${ms(r.p50Ms)}, p99 ${ms(r.p99Ms)}, p99.9 ${ms(r.p999Ms)}`,
+    `         ${writes} weight writes; final weights ${finalWeights}`,
+  ];
 }
 
 async function main(): Promise<void> {
@@ -123,7 +159,8 @@ async function main(): Promise<void> {
   const warningListeners = process.listeners('warning');
   process.removeAllListeners('warning');
   process.on('warning', (warning) => {
-    if (!`${warning.name} ${warning.message}`.includes('NodeVersionSupportWarning')) warningListeners.forEach((l) => l(warning));
+    if (!`${warning.name} ${warning.message}`.includes('NodeVersionSupportWarning'))
+      warningListeners.forEach((l) => l(warning));
   });
   const parsed = parseCli(process.argv.slice(2));
   if (parsed === 'help') {
@@ -133,12 +170,20 @@ async function main(): Promise<void> {
   const options = parsed;
   const scenario = playgroundScenario(options.scenarioId, options.changeAtMinute);
   if (options.build && !options.policyFile) {
-    execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'bundle-handler.mjs')], { cwd: ROOT, stdio: 'inherit' });
+    execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'bundle-handler.mjs')], {
+      cwd: ROOT,
+      stdio: 'inherit',
+    });
   }
   const policyParameters = options.policy === 'canary' ? canaryParameters(scenario) : undefined;
-  console.log(`synthesizing the playground stack (policy ${options.policyFile ?? options.policy}) …`);
+  console.log(
+    `synthesizing the playground stack (policy ${options.policyFile ?? options.policy}) …`,
+  );
   const blueprint = synthesizeBlueprint({
-    groups: scenario.groups.map((g, i) => ({ label: g.label, weight: startingWeights(scenario)[i] })),
+    groups: scenario.groups.map((g, i) => ({
+      label: g.label,
+      weight: startingWeights(scenario)[i],
+    })),
     policy: options.policy,
     policyFile: options.policyFile,
     policyParameters,
@@ -152,7 +197,9 @@ async function main(): Promise<void> {
     process.exitCode = 130;
     console.error('\nstopping moto_server');
     // moto may still be starting: wait for its process id, then stop it by that id.
-    const stopped = motoStarting ? motoStarting.then((m) => m.stop()).catch(() => undefined) : Promise.resolve();
+    const stopped = motoStarting
+      ? motoStarting.then((m) => m.stop()).catch(() => undefined)
+      : Promise.resolve();
     void stopped.finally(() => {
       disposeBlueprint(blueprint);
       process.exit(130);
@@ -162,14 +209,19 @@ async function main(): Promise<void> {
   try {
     motoStarting = startMotoServer();
     moto = await motoStarting;
-    console.log(`moto_server pid ${moto.pid} on ${moto.endpoint}; handler code from ${blueprint.handlerDir}`);
-    console.log(`${scenario.id}: ${scenario.title}, seed ${options.seed}, ${options.minutes} simulated minutes\n`);
+    console.log(
+      `moto_server pid ${moto.pid} on ${moto.endpoint}; handler code from ${blueprint.handlerDir}`,
+    );
+    console.log(
+      `${scenario.id}: ${scenario.title}, seed ${options.seed}, ${options.minutes} minutes\n`,
+    );
     fs.mkdirSync(options.outDir, { recursive: true });
-    const base = `${scenario.id.replace('@', '-at')}-${options.policyFile ? path.basename(options.policyFile).replace(/\.\w+$/, '') : options.policy}-seed${options.seed}`;
+    const base = fileBase(options, scenario.id);
     const logFile = path.join(options.outDir, `${base}.handler.log`);
     const log = fs.openSync(logFile, 'w');
 
-    console.log(` min ${scenario.groups.map((g) => g.label.padStart(4)).join('')}     p99 worst  errors  reason (w: weights written)`);
+    const header = scenario.groups.map((g) => g.label.padStart(4)).join('');
+    console.log(` min ${header}     p99 worst  errors  reason (w: weights written)`);
     const run = await runPlayground({
       scenarioId: options.scenarioId,
       changeAtMinute: options.changeAtMinute,
@@ -189,21 +241,42 @@ async function main(): Promise<void> {
       ? policyFromModule(require(options.policyFile))
       : resolvePolicy(options.policy);
     const inProcess = runInProcess({ ...options, config: run.config, policy });
-    const differing = run.rows.findIndex((row, m) => row.weights.join() !== inProcess.weights[m].join());
+    const differing = run.rows.findIndex(
+      (row, m) => row.weights.join() !== inProcess.weights[m].join(),
+    );
 
-    const r = run.result;
     const chartFile = path.join(options.outDir, `${base}.svg`);
-    fs.writeFileSync(chartFile, await renderPlaygroundChart(run, { title: `${scenario.id} ${scenario.title}: ${options.policy}, seed ${options.seed}`, changeStartMinute: scenario.changeStartMinute }));
+    const title = `${scenario.id} ${scenario.title}: ${options.policy}, seed ${options.seed}`;
+    const chart = await renderPlaygroundChart(run, {
+      title,
+      changeStartMinute: scenario.changeStartMinute,
+    });
+    fs.writeFileSync(chartFile, chart);
     const jsonFile = path.join(options.outDir, `${base}.json`);
-    fs.writeFileSync(jsonFile, `${JSON.stringify({ scenario: scenario.id, policy: options.policyFile ?? options.policy, seed: options.seed, labels: run.labels, rows: run.rows, minuteP99Ms: r.minuteP99Ms }, null, 1)}\n`);
+    const saved = {
+      scenario: scenario.id,
+      policy: options.policyFile ?? options.policy,
+      seed: options.seed,
+      labels: run.labels,
+      rows: run.rows,
+      minuteP99Ms: run.result.minuteP99Ms,
+    };
+    fs.writeFileSync(jsonFile, `${JSON.stringify(saved, null, 1)}\n`);
 
-    console.log(`
-summary: ${r.requests} requests, error rate ${pct(r.errors, r.requests)}, p50 ${ms(r.p50Ms)}, p99 ${ms(r.p99Ms)}, p99.9 ${ms(r.p999Ms)}
-         ${run.rows.filter((row) => row.written).length} weight writes; final weights ${run.labels.map((l, i) => `${l} ${run.rows.at(-1)?.weights[i]}`).join(', ')}
-         in-process decision step: ${differing < 0 ? `same weights on all ${run.rows.length} minutes` : `first differs at minute ${differing}`}
-chart:   ${path.relative(process.cwd(), chartFile)}
-run:     ${path.relative(process.cwd(), jsonFile)}
-handler: ${path.relative(process.cwd(), logFile)}`);
+    const agreement =
+      differing < 0
+        ? `same weights on all ${run.rows.length} minutes`
+        : `first differs at minute ${differing}`;
+    console.log(
+      ['', ...summary(run), `         in-process decision step: ${agreement}`].join('\n'),
+    );
+    for (const [name, file] of [
+      ['chart', chartFile],
+      ['run', jsonFile],
+      ['handler', logFile],
+    ]) {
+      console.log(`${`${name}:`.padEnd(9)}${path.relative(process.cwd(), file)}`);
+    }
     if (differing >= 0) process.exitCode = 1;
   } finally {
     await moto?.stop();

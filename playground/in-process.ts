@@ -7,7 +7,14 @@
 import { JsonValue, PolicyDefinition, ControllerConfig } from '../lambda/contract';
 import { decide } from '../lambda/decide';
 import { simulate, SimulationResult } from '../bench/sim/simulate';
-import { CloudWatchMinutes, elbDatapoints, isWithheld, MinuteView, minuteViewOf, Withholding } from './minutes';
+import {
+  CloudWatchMinutes,
+  elbDatapoints,
+  isWithheld,
+  MinuteView,
+  minuteViewOf,
+  Withholding,
+} from './minutes';
 import { playgroundScenario } from './scenario';
 
 export interface InProcessOptions {
@@ -22,7 +29,7 @@ export interface InProcessOptions {
 }
 
 export interface InProcessRun {
-  /** The weights in force after each minute's run, configuration order (0: not yet in the action). */
+  /** The weights in force after each minute's run, configuration order (0: not in the action). */
   readonly weights: number[][];
   readonly reasons: string[];
   readonly result: SimulationResult;
@@ -39,7 +46,10 @@ export function runInProcess(options: InProcessOptions): InProcessRun {
   const run = (view: MinuteView): number[] => {
     // The handler's configuration names the groups in the forward action (a canary once it joins).
     const present = new Set(view.groups.map((g) => g.label));
-    const action = { ...fullAction, targetGroups: fullAction.targetGroups.filter((tg) => present.has(tg.label)) };
+    const action = {
+      ...fullAction,
+      targetGroups: fullAction.targetGroups.filter((tg) => present.has(tg.label)),
+    };
     for (const group of view.groups) {
       const datapoints = elbDatapoints(group.ended);
       if (datapoints && !isWithheld(options.withhold, group.label, view.minute - 1)) {
@@ -61,7 +71,10 @@ export function runInProcess(options: InProcessOptions): InProcessRun {
     // The handler keeps the state as JSON in SSM, so it comes back through JSON.
     state = JSON.parse(JSON.stringify(decision.state)) as JsonValue;
     const live = observations.map((o) => o.currentWeight);
-    const next = decision.write && decision.weights.some((w, i) => w !== live[i]) ? [...decision.weights] : live;
+    const next =
+      decision.write && decision.weights.some((w, i) => w !== live[i])
+        ? [...decision.weights]
+        : live;
     weights.push(fullAction.targetGroups.map((tg) => next[action.targetGroups.indexOf(tg)] ?? 0));
     reasons.push(decision.reason);
     return next;
@@ -75,7 +88,9 @@ export function runInProcess(options: InProcessOptions): InProcessRun {
         const minuteView = minuteViewOf(view);
         run(minuteView);
         const inForce = weights[weights.length - 1];
-        return minuteView.groups.map((g) => inForce[fullAction.targetGroups.findIndex((tg) => tg.label === g.label)]);
+        return minuteView.groups.map(
+          (g) => inForce[fullAction.targetGroups.findIndex((tg) => tg.label === g.label)],
+        );
       },
     },
     { seed: options.seed, minutes: options.minutes, metricDelaySeconds: 0, windowMinutes: 1 },

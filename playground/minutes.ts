@@ -4,7 +4,12 @@
  * them into moto) and, for the in-process path, the observations the handler would build from
  * them (visible window, average latency only, no datapoint for a group without traffic).
  */
-import { ControllerConfig, MinuteObservation, SteeredAction, TargetGroupObservation } from '../lambda/contract';
+import {
+  ControllerConfig,
+  MinuteObservation,
+  SteeredAction,
+  TargetGroupObservation,
+} from '../lambda/contract';
 import { metricsWindow } from '../lambda/read-metrics';
 import type { ControllerView } from '../bench/sim/simulate';
 
@@ -69,8 +74,17 @@ export interface Withholding {
   readonly toMinute: number;
 }
 
-export function isWithheld(withhold: Withholding | undefined, label: string, minute: number): boolean {
-  return !!withhold && withhold.label === label && minute >= withhold.fromMinute && minute < withhold.toMinute;
+export function isWithheld(
+  withhold: Withholding | undefined,
+  label: string,
+  minute: number,
+): boolean {
+  return (
+    !!withhold &&
+    withhold.label === label &&
+    minute >= withhold.fromMinute &&
+    minute < withhold.toMinute
+  );
 }
 
 /**
@@ -86,18 +100,28 @@ export class CloudWatchMinutes {
   }
 
   /** The observations the handler builds for `action` at `nowMs`, in configuration order. */
-  observations(config: ControllerConfig, action: SteeredAction, nowMs: number, groups: readonly GroupMinute[]): TargetGroupObservation[] {
+  observations(
+    config: ControllerConfig,
+    action: SteeredAction,
+    nowMs: number,
+    groups: readonly GroupMinute[],
+  ): TargetGroupObservation[] {
     const window = metricsWindow(nowMs, config.metrics.delayMinutes, config.metrics.windowMinutes);
     return action.targetGroups.map((tg) => {
       const group = groups.find((g) => g.label === tg.label);
-      if (!group) throw new Error(`target group ${tg.label} is in the configuration but not in the simulation`);
+      if (!group)
+        throw new Error(
+          `target group ${tg.label} is in the configuration but not in the simulation`,
+        );
       const stored = this.byLabel.get(tg.label);
       return {
         targetGroupArn: tg.targetGroupArn,
         label: tg.label,
         currentWeight: group.currentWeight,
         healthyHostCount: group.liveHealthyHosts,
-        minutes: window.minuteStartsMs.map((startMs) => observedMinute(startMs, stored?.get(startMs))),
+        minutes: window.minuteStartsMs.map((startMs) =>
+          observedMinute(startMs, stored?.get(startMs)),
+        ),
       };
     });
   }

@@ -116,7 +116,8 @@ export function resolveCfn(value: CfnValue, resources: ReadonlyMap<string, Resol
       case 'Fn::GetAtt': {
         const [id, attribute] = arg as [string, string];
         const found = resources.get(id)?.attributes[attribute];
-        if (found === undefined) throw new Error(`Fn::GetAtt ${id}.${attribute} has no value in moto`);
+        if (found === undefined)
+          throw new Error(`Fn::GetAtt ${id}.${attribute} has no value in moto`);
         return found;
       }
       case 'Fn::Join': {
@@ -132,7 +133,9 @@ export function resolveCfn(value: CfnValue, resources: ReadonlyMap<string, Resol
         return String(resolveCfn(text, resources)).split(separator);
       }
       default:
-        throw new Error(`the template uses ${key}, which the playground cannot resolve against moto`);
+        throw new Error(
+          `the template uses ${key}, which the playground cannot resolve against moto`,
+        );
     }
   }
   return Object.fromEntries(entries.map(([k, v]) => [k, resolveCfn(v, resources)]));
@@ -146,7 +149,8 @@ function refOf(id: string, resources: ReadonlyMap<string, Resolved>): string {
     'AWS::URLSuffix': 'amazonaws.com',
   };
   const found = pseudo[id] ?? resources.get(id)?.ref;
-  if (found === undefined) throw new Error(`Ref ${id} names nothing the playground created in moto`);
+  if (found === undefined)
+    throw new Error(`Ref ${id} names nothing the playground created in moto`);
   return found;
 }
 
@@ -167,7 +171,10 @@ export async function deployToMoto(
   const { elbv2 } = clients;
   const resources = blueprint.template.Resources;
 
-  const vpcId = xmlValues(await ec2(endpoint, { Action: 'CreateVpc', CidrBlock: '10.0.0.0/16' }), 'vpcId')[0];
+  const vpcId = xmlValues(
+    await ec2(endpoint, { Action: 'CreateVpc', CidrBlock: '10.0.0.0/16' }),
+    'vpcId',
+  )[0];
   const subnets: string[] = [];
   for (const [i, zone] of ['a', 'b'].entries()) {
     const xml = await ec2(endpoint, {
@@ -210,7 +217,10 @@ export async function deployToMoto(
     );
     const arn = tg.TargetGroups![0].TargetGroupArn!;
     targetGroupArns.push(arn);
-    resolved.set(id, { ref: arn, attributes: { TargetGroupFullName: arn.split(':')[5], TargetGroupArn: arn } });
+    resolved.set(id, {
+      ref: arn,
+      attributes: { TargetGroupFullName: arn.split(':')[5], TargetGroupArn: arn },
+    });
     const xml = await ec2(endpoint, {
       Action: 'RunInstances',
       ImageId: 'ami-12c6146b',
@@ -222,17 +232,22 @@ export async function deployToMoto(
   }
 
   const listenerProps = resources[blueprint.listenerId].Properties!;
-  const initialArns = new Set(initialLabels.map((label) => targetGroupArns[blueprint.labels.indexOf(label)]));
-  const defaultActions = (resolveCfn(listenerProps.DefaultActions, resolved) as Action[]).map((action) =>
-    action.ForwardConfig?.TargetGroups
-      ? {
-          ...action,
-          ForwardConfig: {
-            ...action.ForwardConfig,
-            TargetGroups: action.ForwardConfig.TargetGroups.filter((tg) => initialArns.has(tg.TargetGroupArn!)),
-          },
-        }
-      : action,
+  const initialArns = new Set(
+    initialLabels.map((label) => targetGroupArns[blueprint.labels.indexOf(label)]),
+  );
+  const defaultActions = (resolveCfn(listenerProps.DefaultActions, resolved) as Action[]).map(
+    (action) =>
+      action.ForwardConfig?.TargetGroups
+        ? {
+            ...action,
+            ForwardConfig: {
+              ...action.ForwardConfig,
+              TargetGroups: action.ForwardConfig.TargetGroups.filter((tg) =>
+                initialArns.has(tg.TargetGroupArn!),
+              ),
+            },
+          }
+        : action,
   );
   const listener = await elbv2.send(
     new CreateListenerCommand({
@@ -243,7 +258,10 @@ export async function deployToMoto(
     }),
   );
   const listenerArn = listener.Listeners![0].ListenerArn!;
-  resolved.set(blueprint.listenerId, { ref: listenerArn, attributes: { ListenerArn: listenerArn } });
+  resolved.set(blueprint.listenerId, {
+    ref: listenerArn,
+    attributes: { ListenerArn: listenerArn },
+  });
 
   // Without a name in the template, CloudFormation would name the parameter; moto gets this one.
   const configParameterName = '/weighted-balancer/playground/configuration';
@@ -252,7 +270,10 @@ export async function deployToMoto(
   }
   const configText = String(resolveCfn(blueprint.configExpression, resolved));
   const config = controllerConfigSchema.parse(JSON.parse(configText));
-  const functionEnvironment = resolveCfn(blueprint.functionEnvironment, resolved) as Record<string, string>;
+  const functionEnvironment = resolveCfn(blueprint.functionEnvironment, resolved) as Record<
+    string,
+    string
+  >;
 
   const registered = instancePools.map(() => 0);
   const setHealthyHosts = async (groupIndex: number, count: number): Promise<void> => {
@@ -261,10 +282,14 @@ export async function deployToMoto(
     const have = registered[groupIndex];
     if (want > have) {
       const Targets = pool.slice(have, want).map((Id) => ({ Id }));
-      await elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: targetGroupArns[groupIndex], Targets }));
+      await elbv2.send(
+        new RegisterTargetsCommand({ TargetGroupArn: targetGroupArns[groupIndex], Targets }),
+      );
     } else if (want < have) {
       const Targets = pool.slice(want, have).map((Id) => ({ Id }));
-      await elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: targetGroupArns[groupIndex], Targets }));
+      await elbv2.send(
+        new DeregisterTargetsCommand({ TargetGroupArn: targetGroupArns[groupIndex], Targets }),
+      );
     }
     registered[groupIndex] = want;
   };
@@ -295,7 +320,10 @@ export async function deployToMoto(
     const DefaultActions = out.Listeners![0].DefaultActions!.map((action) => {
       if (action.Type !== 'forward') return action;
       const { TargetGroupArn: _single, ...rest } = action;
-      const TargetGroups = [...(action.ForwardConfig?.TargetGroups ?? []), { TargetGroupArn: arn, Weight: 0 }];
+      const TargetGroups = [
+        ...(action.ForwardConfig?.TargetGroups ?? []),
+        { TargetGroupArn: arn, Weight: 0 },
+      ];
       return { ...rest, ForwardConfig: { ...action.ForwardConfig, TargetGroups } };
     });
     await elbv2.send(new ModifyListenerCommand({ ListenerArn: listenerArn, DefaultActions }));
@@ -307,10 +335,17 @@ export async function deployToMoto(
     config,
     configFor,
     useConfigFor: async (labels) => {
-      const text = blueprint.labels.every((l) => labels.includes(l)) ? configText : JSON.stringify(configFor(labels));
+      const text = blueprint.labels.every((l) => labels.includes(l))
+        ? configText
+        : JSON.stringify(configFor(labels));
       if (!blueprint.configParameterId) return { ...functionEnvironment, CONTROLLER_CONFIG: text };
       await clients.ssm.send(
-        new PutParameterCommand({ Name: configParameterName, Value: text, Type: 'String', Overwrite: true }),
+        new PutParameterCommand({
+          Name: configParameterName,
+          Value: text,
+          Type: 'String',
+          Overwrite: true,
+        }),
       );
       return functionEnvironment;
     },

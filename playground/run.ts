@@ -44,7 +44,7 @@ export interface MinuteRow {
   readonly weights: number[];
   readonly written: boolean;
   readonly reason: string;
-  /** The minute that just ended: requests, errors and the slowest group's p99 (null: no traffic). */
+  /** The minute that just ended: requests, errors, the slowest group's p99 (null: no traffic). */
   readonly requests: number;
   readonly errors: number;
   readonly slowestGroupP99Ms: number | null;
@@ -99,18 +99,24 @@ export async function runPlayground(options: PlaygroundOptions): Promise<Playgro
       const started = Date.now();
       await publishEndedMinute(deployment, view, options.withhold);
       for (const [i, label] of labels.entries()) {
-        await deployment.setHealthyHosts(i, view.groups.find((g) => g.label === label)?.liveHealthyHosts ?? 0);
+        await deployment.setHealthyHosts(
+          i,
+          view.groups.find((g) => g.label === label)?.liveHealthyHosts ?? 0,
+        );
       }
       const joined = view.groups.filter((g) => !inAction.includes(g.label)).map((g) => g.label);
       if (joined.length > 0) {
-        // A canary joins as a deploy adds it: in the forward action at weight 0, and in the configuration.
+        // A canary joins as a deploy adds it: to the forward action at weight 0 and to the config.
         for (const label of joined) await deployment.addToForwardAction(label);
         inAction = labels.filter((l) => inAction.includes(l) || joined.includes(l));
         Object.assign(process.env, await deployment.useConfigFor(inAction));
       }
 
       clockMs = view.nowMs;
-      const result = (await withOutput(() => handler(SCHEDULED_EVENT), options.onHandlerOutput)) as RunResult;
+      const result = (await withOutput(
+        () => handler(SCHEDULED_EVENT),
+        options.onHandlerOutput,
+      )) as RunResult;
       const weights = await deployment.readWeights();
       const row = minuteRow(view, labels, weights, result);
       rows.push(row);
@@ -131,7 +137,11 @@ export async function runPlayground(options: PlaygroundOptions): Promise<Playgro
 }
 
 /** Puts the minute that just ended into CloudWatch, timestamped at its start, as ELB would. */
-async function publishEndedMinute(deployment: MotoDeployment, view: MinuteView, withhold: Withholding | undefined) {
+async function publishEndedMinute(
+  deployment: MotoDeployment,
+  view: MinuteView,
+  withhold: Withholding | undefined,
+) {
   const action = deployment.config.actions[0];
   const MetricData = view.groups.flatMap((group) => {
     const datapoints = elbDatapoints(group.ended);
@@ -142,7 +152,12 @@ async function publishEndedMinute(deployment: MotoDeployment, view: MinuteView, 
       { Name: 'TargetGroup', Value: tg.dimensions.TargetGroup },
     ];
     const Timestamp = new Date(group.ended!.startMs);
-    return Object.entries(datapoints).map(([MetricName, Value]) => ({ MetricName, Dimensions, Timestamp, Value }));
+    return Object.entries(datapoints).map(([MetricName, Value]) => ({
+      MetricName,
+      Dimensions,
+      Timestamp,
+      Value,
+    }));
   });
   if (MetricData.length === 0) return;
   await deployment.clients.cloudwatch.send(
@@ -150,7 +165,12 @@ async function publishEndedMinute(deployment: MotoDeployment, view: MinuteView, 
   );
 }
 
-function minuteRow(view: MinuteView, labels: readonly string[], weights: number[], result: RunResult): MinuteRow {
+function minuteRow(
+  view: MinuteView,
+  labels: readonly string[],
+  weights: number[],
+  result: RunResult,
+): MinuteRow {
   const ended = view.groups.map((g) => g.ended).filter((m) => m && !m.noData);
   const p99s = ended.map((m) => m!.latencyP99Ms).filter((p): p is number => p !== null);
   const report = result.actions[0];
@@ -176,7 +196,9 @@ function loadHandler(handlerDir: string, options: HandlerOptions): ControllerHan
     createHandler?: (options: HandlerOptions) => ControllerHandler;
   };
   if (typeof bundle.createHandler !== 'function') {
-    throw new Error(`the handler bundle in ${handlerDir} exports no createHandler; rebuild it with "npm run build"`);
+    throw new Error(
+      `the handler bundle in ${handlerDir} exports no createHandler; rebuild it with "npm run build"`,
+    );
   }
   return bundle.createHandler(options);
 }
@@ -193,7 +215,10 @@ function setEnvironment(values: Record<string, string>): () => void {
 }
 
 /** Runs `fn` with stdout going to `sink` line by line (the handler logs there, as in Lambda). */
-async function withOutput<T>(fn: () => Promise<T>, sink: ((line: string) => void) | undefined): Promise<T> {
+async function withOutput<T>(
+  fn: () => Promise<T>,
+  sink: ((line: string) => void) | undefined,
+): Promise<T> {
   const original = process.stdout.write;
   process.stdout.write = ((chunk: string | Uint8Array) => {
     for (const line of String(chunk).split('\n')) if (line.trim()) sink?.(line);

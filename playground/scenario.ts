@@ -8,8 +8,13 @@ import { Scenario, scenarioById, SCENARIOS } from '../bench/sim/scenarios';
 
 export function playgroundScenario(id: string, changeAtMinute?: number): Scenario {
   const scenario = scenarioById(id);
-  if (changeAtMinute === undefined || changeAtMinute === scenario.changeStartMinute) return scenario;
-  if (!Number.isInteger(changeAtMinute) || changeAtMinute < 0 || changeAtMinute > scenario.changeStartMinute) {
+  if (changeAtMinute === undefined || changeAtMinute === scenario.changeStartMinute)
+    return scenario;
+  if (
+    !Number.isInteger(changeAtMinute) ||
+    changeAtMinute < 0 ||
+    changeAtMinute > scenario.changeStartMinute
+  ) {
     throw new Error(
       `changeAtMinute is ${changeAtMinute}; it must be a whole minute from 0 to ${scenario.changeStartMinute} (where ${id}'s change starts)`,
     );
@@ -17,10 +22,15 @@ export function playgroundScenario(id: string, changeAtMinute?: number): Scenari
   const shiftMinutes = scenario.changeStartMinute - changeAtMinute;
   const shiftSeconds = shiftMinutes * 60;
   // A canary group joins earlier by as much, and still after minute 0, so it still joins.
-  const groups = scenario.groups.map((g) => (g.joinMinute > 0 ? { ...g, joinMinute: g.joinMinute - shiftMinutes } : g));
+  const groups = scenario.groups.map((g) =>
+    g.joinMinute > 0 ? { ...g, joinMinute: g.joinMinute - shiftMinutes } : g,
+  );
   const early = groups.find((g, i) => scenario.groups[i].joinMinute > 0 && g.joinMinute < 1);
   if (early) {
-    const lowest = scenario.changeStartMinute - scenario.groups.find((g) => g.label === early.label)!.joinMinute + 1;
+    const lowest =
+      scenario.changeStartMinute -
+      scenario.groups.find((g) => g.label === early.label)!.joinMinute +
+      1;
     throw new Error(
       `changeAtMinute is ${changeAtMinute}; ${id}'s group ${early.label} would join before minute 1, so it must be at least ${lowest}`,
     );
@@ -48,5 +58,7 @@ export function playableScenarioIds(): string[] {
 export function startingWeights(scenario: Scenario): number[] {
   const capacity = scenario.groups.map((g) => g.hosts * g.workersPerHost * g.ratePerWorker);
   const largest = Math.max(...capacity.filter((_, i) => scenario.groups[i].joinMinute === 0));
-  return capacity.map((c, i) => (scenario.groups[i].joinMinute === 0 ? Math.round((999 * c) / largest) : 0));
+  return capacity.map((c, i) =>
+    scenario.groups[i].joinMinute === 0 ? Math.round((999 * c) / largest) : 0,
+  );
 }

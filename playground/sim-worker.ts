@@ -39,5 +39,8 @@ try {
   );
   parentPort!.postMessage({ kind: 'done', result });
 } catch (error) {
-  parentPort!.postMessage({ kind: 'error', message: error instanceof Error ? error.message : String(error) });
+  parentPort!.postMessage({
+    kind: 'error',
+    message: error instanceof Error ? error.message : String(error),
+  });
 }

@@ -76,7 +76,10 @@ export async function startSteppedSimulation(
   return {
     async next(weights) {
       if (started) {
-        if (!weights) throw new Error('next() after the first call needs the weights chosen for the last minute');
+        if (!weights)
+          throw new Error(
+            'next() after the first call needs the weights chosen for the last minute',
+          );
         signal.set(weights, 1);
         Atomics.store(signal, 0, 1);
         Atomics.notify(signal, 0);

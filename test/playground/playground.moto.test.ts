@@ -20,7 +20,10 @@ const ROOT = path.join(__dirname, '..', '..');
 const POLICY_FILE = path.join(__dirname, 'fixtures', 'latency-policy.ts');
 const RUN = { scenarioId: 'S4', changeAtMinute: 5, seed: 7, minutes: 15 } as const;
 const scenario = playgroundScenario(RUN.scenarioId, RUN.changeAtMinute);
-const groups = scenario.groups.map((g, i) => ({ label: g.label, weight: startingWeights(scenario)[i] }));
+const groups = scenario.groups.map((g, i) => ({
+  label: g.label,
+  weight: startingWeights(scenario)[i],
+}));
 // S8's bad canary D joins at minute 5 instead of 30.
 const CANARY_RUN = { scenarioId: 'S8', changeAtMinute: 35, seed: 3, minutes: 12 } as const;
 
@@ -43,7 +46,13 @@ async function play(
   run: typeof RUN | typeof CANARY_RUN = RUN,
 ): Promise<PlaygroundRun> {
   await moto.reset();
-  return runPlayground({ ...run, blueprint, endpoint: moto.endpoint, withhold, onHandlerOutput: (line) => log?.push(line) });
+  return runPlayground({
+    ...run,
+    blueprint,
+    endpoint: moto.endpoint,
+    withhold,
+    onHandlerOutput: (line) => log?.push(line),
+  });
 }
 
 const weightsOf = (run: PlaygroundRun) => run.rows.map((row) => row.weights);
@@ -70,7 +79,7 @@ describe('a custom policy file, bundled by the construct at synth', () => {
     expect(bShare(played.rows[14].weights)).toBeLessThan(bShare(played.rows[4].weights) / 2);
   });
 
-  it('changes the sequence on both paths alike when B\'s datapoints are withheld for minutes 3 to 7', async () => {
+  it("changes the sequence on both paths alike when B's datapoints are withheld for minutes 3 to 7", async () => {
     const withhold = { label: 'B', fromMinute: 3, toMinute: 8 };
     const log: string[] = [];
     const played = await play(customBlueprint, withhold, log);
@@ -82,7 +91,9 @@ describe('a custom policy file, bundled by the construct at synth', () => {
     expect(weightsOf(played)).not.toEqual(inProcessFull.weights);
 
     // At minute 10 the handler's window is minutes 3 to 7: it saw no datapoint of B in moto.
-    const decisions = log.filter((line) => line.includes('"message":"decision"')).map((line) => JSON.parse(line));
+    const decisions = log
+      .filter((line) => line.includes('"message":"decision"'))
+      .map((line) => JSON.parse(line));
     const seenAt10 = decisions[10].targetGroups as { label: string; minutesWithData: number }[];
     expect(seenAt10.map((g) => [g.label, g.minutesWithData])).toEqual([
       ['A', 5],
@@ -94,11 +105,17 @@ describe('a custom policy file, bundled by the construct at synth', () => {
 
 describe('a built-in policy from the pre-bundled handler', () => {
   it('writes into moto the weights the in-process decision step chooses, every minute', async () => {
-    execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'bundle-handler.mjs')], { cwd: ROOT });
+    execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'bundle-handler.mjs')], {
+      cwd: ROOT,
+    });
     const blueprint = synthesizeBlueprint({ groups, policy: 'adaptive' });
     try {
       const played = await play(blueprint);
-      const inProcess = runInProcess({ ...RUN, config: played.config, policy: resolvePolicy('adaptive') });
+      const inProcess = runInProcess({
+        ...RUN,
+        config: played.config,
+        policy: resolvePolicy('adaptive'),
+      });
 
       expect(blueprint.handlerDir).toContain(blueprint.outdir);
       expect(played.config.policy.name).toBe('adaptive');
@@ -112,16 +129,25 @@ describe('a built-in policy from the pre-bundled handler', () => {
 
 describe('a canary scenario', () => {
   it('adds the canary to the forward action when it joins, and both paths steer it alike', async () => {
-    execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'bundle-handler.mjs')], { cwd: ROOT });
+    execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'bundle-handler.mjs')], {
+      cwd: ROOT,
+    });
     const canaryScenario = playgroundScenario(CANARY_RUN.scenarioId, CANARY_RUN.changeAtMinute);
     const blueprint = synthesizeBlueprint({
-      groups: canaryScenario.groups.map((g, i) => ({ label: g.label, weight: startingWeights(canaryScenario)[i] })),
+      groups: canaryScenario.groups.map((g, i) => ({
+        label: g.label,
+        weight: startingWeights(canaryScenario)[i],
+      })),
       policy: 'canary',
       policyParameters: { canaryTargetGroup: 'D', baselineTargetGroup: 'A' },
     });
     try {
       const played = await play(blueprint, undefined, undefined, CANARY_RUN);
-      const inProcess = runInProcess({ ...CANARY_RUN, config: played.config, policy: resolvePolicy('canary') });
+      const inProcess = runInProcess({
+        ...CANARY_RUN,
+        config: played.config,
+        policy: resolvePolicy('canary'),
+      });
 
       // Four groups make a configuration too large for the environment: it is read from SSM.
       expect(blueprint.configParameterId).toBeDefined();

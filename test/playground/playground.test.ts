@@ -35,7 +35,7 @@ describe('playgroundScenario', () => {
     expect(shifted.groups.map((g) => g.hosts)).toEqual([4, 3, 5]);
   });
 
-  it('moves a canary group\'s join by as much as the change', () => {
+  it("moves a canary group's join by as much as the change", () => {
     const shifted = playgroundScenario('S8', 40);
 
     expect(shifted.groups.map((g) => [g.label, g.joinMinute])).toEqual([
@@ -54,11 +54,11 @@ describe('playgroundScenario', () => {
 
   it('rejects a change moved past where the scenario has it', () => {
     expect(() => playgroundScenario('S4', 61)).toThrow(
-      'changeAtMinute is 61; it must be a whole minute from 0 to 60 (where S4\'s change starts)',
+      "changeAtMinute is 61; it must be a whole minute from 0 to 60 (where S4's change starts)",
     );
   });
 
-  it('starts from weights proportional to each group\'s capacity, the largest at 999', () => {
+  it("starts from weights proportional to each group's capacity, the largest at 999", () => {
     expect(startingWeights(playgroundScenario('S1'))).toEqual([888, 999, 444]);
   });
 
@@ -87,7 +87,12 @@ describe('elbDatapoints', () => {
 describe('isWithheld', () => {
   it('withholds from the first minute up to, not including, the last', () => {
     const withhold = { label: 'B', fromMinute: 3, toMinute: 5 };
-    expect([2, 3, 4, 5].map((m) => isWithheld(withhold, 'B', m))).toEqual([false, true, true, false]);
+    expect([2, 3, 4, 5].map((m) => isWithheld(withhold, 'B', m))).toEqual([
+      false,
+      true,
+      true,
+      false,
+    ]);
     expect(isWithheld(withhold, 'A', 3)).toBe(false);
   });
 });
@@ -116,9 +121,10 @@ describe('CloudWatchMinutes', () => {
     { label: 'B', currentWeight: 400, liveHealthyHosts: 2, ended: undefined },
   ];
 
-  it('shows the handler\'s window, ending the metric delay before now, with p99 always missing', () => {
+  it("shows the handler's window, ending the metric delay before now, with p99 always missing", () => {
     const cloudWatch = new CloudWatchMinutes();
-    for (const m of [4, 5, 6, 7, 8]) cloudWatch.put('A', minute(m).startMs, elbDatapoints(minute(m))!);
+    for (const m of [4, 5, 6, 7, 8])
+      cloudWatch.put('A', minute(m).startMs, elbDatapoints(minute(m))!);
 
     const nowMs = SIMULATION_EPOCH_MS + 9 * MINUTE_MS + 5_000;
     const [a] = cloudWatch.observations(config, config.actions[0], nowMs, groups);
@@ -187,7 +193,20 @@ describe('resolveCfn', () => {
 
 describe('parseCli', () => {
   it('reads the options of a run', () => {
-    expect(parseCli(['--scenario', 'S5', '--policy', 'healthy-hosts', '--minutes', '30', '--seed', '3', '--withhold', 'C:4-9'])).toMatchObject({
+    expect(
+      parseCli([
+        '--scenario',
+        'S5',
+        '--policy',
+        'healthy-hosts',
+        '--minutes',
+        '30',
+        '--seed',
+        '3',
+        '--withhold',
+        'C:4-9',
+      ]),
+    ).toMatchObject({
       scenarioId: 'S5',
       policy: 'healthy-hosts',
       minutes: 30,
@@ -198,11 +217,17 @@ describe('parseCli', () => {
   });
 
   it('rejects bad values, naming the option, the value and the rule', () => {
-    expect(() => parseCli(['--minutes', '1.5'])).toThrow('--minutes is "1.5"; it must be a whole number of at least 1');
+    expect(() => parseCli(['--minutes', '1.5'])).toThrow(
+      '--minutes is "1.5"; it must be a whole number of at least 1',
+    );
     expect(() => parseCli(['--withhold', 'B:9-4'])).toThrow(
       '--withhold is "B:9-4"; it must read LABEL:FROM-TO with FROM < TO, e.g. B:5-9',
     );
-    expect(() => parseCli(['--policy', 'no/such-policy.ts'])).toThrow('--policy is "no/such-policy.ts"; no such policy file');
-    expect(() => parseCli(['--policy', 'fastest'])).toThrow(/^--policy is "fastest"; it must be a built-in policy \(.*adaptive.*\) or a policy file$/);
+    expect(() => parseCli(['--policy', 'no/such-policy.ts'])).toThrow(
+      '--policy is "no/such-policy.ts"; no such policy file',
+    );
+    expect(() => parseCli(['--policy', 'fastest'])).toThrow(
+      /^--policy is "fastest"; it must be a built-in policy \(.*adaptive.*\) or a policy file$/,
+    );
   });
 });
