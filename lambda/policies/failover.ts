@@ -18,6 +18,12 @@ export const failoverParameters = z
     holdDownMinutes: z.number().int().min(0).max(1440).default(5),
     /** Fraction of its nominal weight a recovering group regains per run (0–1]. Default 0.1. */
     restoreStep: z.number().gt(0).max(1).default(0.1),
+    /**
+     * Largest fraction of the total nominal weight that may be drained at once (0–1), so errors
+     * caused by overload cannot cascade into draining every group. Health breaches always drain.
+     * Default 0.5.
+     */
+    maxDrainedFraction: z.number().min(0).max(1).default(0.5),
     /** Nominal weights by target group label or ARN; groups not named keep the weight they had at the first run. */
     nominalWeights: z.record(z.string(), z.number().min(0)).default({}),
   })
@@ -54,6 +60,10 @@ export const failoverPolicy: PolicyDefinition<FailoverParameters> = {
     const previous = readState(state);
     const groups: Record<string, GroupState> = {};
     const notes: string[] = [];
+    const nominalOf = (g: TargetGroupObservation) =>
+      p.nominalWeights[g.label] ?? p.nominalWeights[g.targetGroupArn] ?? previous[g.targetGroupArn]?.nominal ?? g.currentWeight;
+    const totalNominal = targetGroups.reduce((sum, g) => sum + nominalOf(g), 0);
+    let drainedNominal = targetGroups.reduce((sum, g) => sum + (previous[g.targetGroupArn]?.level === 0 ? nominalOf(g) : 0), 0);
 
     for (const g of targetGroups) {
       const configured = p.nominalWeights[g.label] ?? p.nominalWeights[g.targetGroupArn];
@@ -69,9 +79,18 @@ export const failoverPolicy: PolicyDefinition<FailoverParameters> = {
         s.level = 0;
         s.drainedMs = nowMs;
       } else if (seen && seen.rate > p.maxErrorRate) {
-        if (s.level > 0) notes.push(`${g.label} drained: error rate ${(seen.rate * 100).toFixed(1)}% above ${(p.maxErrorRate * 100).toFixed(1)}%`);
-        s.level = 0;
-        s.drainedMs = nowMs;
+        const rate = `error rate ${(seen.rate * 100).toFixed(1)}% above ${(p.maxErrorRate * 100).toFixed(1)}%`;
+        const alreadyDrained = s.level === 0;
+        if (!alreadyDrained && drainedNominal + s.nominal > p.maxDrainedFraction * totalNominal) {
+          notes.push(`${g.label} kept: ${rate}, but draining it would drain more than ${p.maxDrainedFraction} of the nominal weight`);
+        } else {
+          if (!alreadyDrained) {
+            notes.push(`${g.label} drained: ${rate}`);
+            drainedNominal += s.nominal;
+          }
+          s.level = 0;
+          s.drainedMs = nowMs;
+        }
       } else if (s.level < 1 && nowMs - s.drainedMs >= p.holdDownMinutes * 60_000) {
         s.level = Math.min(1, s.level + p.restoreStep);
         notes.push(`${g.label} restoring to ${(s.level * 100).toFixed(0)}% of nominal`);

@@ -44,6 +44,18 @@ describe('failover policy', () => {
     expect(levels.map((w) => Number(w.toFixed(6)))).toEqual([0, 0, 0, 0, 40, 80, 120, 160]);
   });
 
+  it('keeps a group with errors when draining it would drain more than half the nominal weight', () => {
+    const groups = [
+      group('A', 600, 3, minutes(1, { requests: 600, errors: 120 })),
+      group('B', 400, 3, minutes(1, { requests: 600, errors: 60 })),
+    ];
+
+    const output = failoverPolicy.decide(input(parameters, groups));
+
+    expect(output.weights).toEqual([600, 0]);
+    expect(output.reason).toMatch(/A kept: error rate 20.0% above 5.0%, but draining it would drain more than 0.5/);
+  });
+
   it('holds rather than drain every group', () => {
     const output = failoverPolicy.decide(input(parameters, [group('A', 600, 0, []), group('B', 400, 0, [])]));
 
