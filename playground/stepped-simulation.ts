@@ -64,6 +64,10 @@ export async function startSteppedSimulation(
   };
   worker.on('message', deliver);
   worker.on('error', (error) => deliver({ kind: 'error', message: error.message }));
+  // A thread that ends before it is done (stopped, or out of memory) must not leave next() waiting.
+  worker.on('exit', (code) =>
+    deliver({ kind: 'error', message: `the simulation thread exited with code ${code}` }),
+  );
   const receive = () =>
     new Promise<Message>((resolve) => {
       const queued = inbox.shift();
