@@ -38,7 +38,11 @@ function learn(group: TargetGroupObservation, known: Learned | undefined, p: Cap
     if (estimate && m.startMs <= estimate.learnedMs) continue;
     if (m.noData || m.requestCount === null || m.requestCount < p.minRequests || m.latencyAvgMs === null || m.latencyAvgMs <= 0) continue;
     const hosts = Math.max(1, m.healthyHostCount ?? group.healthyHostCount);
-    const seen = m.requestCount / 60 / hosts + 1000 / m.latencyAvgMs;
+    // Fast failures (about 5 ms) would make a failing group look fast: learn from the successes.
+    const errorRate = Math.min(1, (m.http5xxCount ?? 0) / m.requestCount);
+    if (errorRate >= 1) continue;
+    const okLatencyMs = Math.max(0.1, (m.latencyAvgMs - 5 * errorRate) / (1 - errorRate));
+    const seen = ((1 - errorRate) * m.requestCount) / 60 / hosts + 1000 / okLatencyMs;
     estimate = estimate
       ? { hostCapacity: estimate.hostCapacity + p.smoothing * (seen - estimate.hostCapacity), learnedMs: m.startMs }
       : { hostCapacity: seen, learnedMs: m.startMs };

@@ -23,6 +23,21 @@ describe('capacity policy', () => {
     expect(output.weights).toEqual([60, 40]);
   });
 
+  it('learns from successful requests only, so fast failures do not make a group look fast', () => {
+    const parameters = capacityParameters.parse({});
+    const groups = [
+      group('A', 1, 2, minutes(1, { requests: 1200, latencyMs: 50, hosts: 2 })),
+      // Half of B's requests fail in 5 ms; its successes take 50 ms like A's.
+      group('B', 1, 2, minutes(1, { requests: 1200, errors: 600, latencyMs: 27.5, hosts: 2 })),
+    ];
+
+    const [a, b] = capacityPolicy.decide(input(parameters, groups)).weights;
+
+    // A: 10 req/s per host + 1000/50; B: 5 successes/s per host + 1000/50.
+    expect(a).toBeCloseTo(60, 9);
+    expect(b).toBeCloseTo(50, 9);
+  });
+
   it('counts every healthy host the same on a network load balancer, which publishes no latency', () => {
     const parameters = capacityParameters.parse({});
     const groups = [group('A', 1, 5, minutes(2, { requests: 0 })), group('B', 1, 2, minutes(2, { requests: 0 }))];
