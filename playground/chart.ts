@@ -65,7 +65,12 @@ export function playgroundChartSpec(run: PlaygroundRun, options: ChartOptions): 
             mark: { type: 'line', strokeWidth: 1.2, color: '#d62728' },
             encoding: {
               x,
-              y: { field: 'p99', type: 'quantitative', title: 'p99 ms', scale: { type: 'log' } },
+              y: {
+                field: 'p99',
+                type: 'quantitative',
+                title: 'p99 ms',
+                scale: { type: 'log', nice: false },
+              },
             },
           },
           ...change,
