@@ -39,6 +39,14 @@ afterAll(async () => {
   if (customBlueprint) disposeBlueprint(customBlueprint);
 });
 
+let bundled = false;
+/** The pre-bundled handler from the current source, as `npm run build` makes it. */
+function bundleHandler(): void {
+  if (bundled) return;
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'bundle-handler.mjs')], { cwd: ROOT });
+  bundled = true;
+}
+
 async function play(
   blueprint: Blueprint,
   withhold?: Withholding,
@@ -105,9 +113,7 @@ describe('a custom policy file, bundled by the construct at synth', () => {
 
 describe('a built-in policy from the pre-bundled handler', () => {
   it('writes into moto the weights the in-process decision step chooses, every minute', async () => {
-    execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'bundle-handler.mjs')], {
-      cwd: ROOT,
-    });
+    bundleHandler();
     const blueprint = synthesizeBlueprint({ groups, policy: 'adaptive' });
     try {
       const played = await play(blueprint);
@@ -129,9 +135,7 @@ describe('a built-in policy from the pre-bundled handler', () => {
 
 describe('a canary scenario', () => {
   it('adds the canary to the forward action when it joins, and both paths steer it alike', async () => {
-    execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'bundle-handler.mjs')], {
-      cwd: ROOT,
-    });
+    bundleHandler();
     const canaryScenario = playgroundScenario(CANARY_RUN.scenarioId, CANARY_RUN.changeAtMinute);
     const blueprint = synthesizeBlueprint({
       groups: canaryScenario.groups.map((g, i) => ({
