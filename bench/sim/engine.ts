@@ -44,7 +44,7 @@ export interface Engine {
   readonly queueCapacity: Int32Array;
   readonly queueHead: Int32Array;
   readonly queueLength: Int32Array;
-  readonly overallHist: Float64Array;
+  /** Latency histogram of each group's current minute, group after group. */
   readonly groupHist: Float64Array;
   readonly minuteRequests: Float64Array;
   readonly minuteErrors: Float64Array;
@@ -59,12 +59,7 @@ export const TOTAL_WEIGHT = 2;
 export const REQUESTS = 3;
 export const ERRORS = 4;
 
-export function createEngine(
-  maxServers: readonly number[],
-  seeds: readonly number[],
-  minutes: number,
-  lognormal: boolean,
-): Engine {
+export function createEngine(maxServers: readonly number[], seeds: readonly number[], lognormal: boolean): Engine {
   const n = maxServers.length;
   const freeOffset = new Int32Array(n);
   const queueOffset = new Int32Array(n);
@@ -93,7 +88,6 @@ export function createEngine(
     queueCapacity,
     queueHead: new Int32Array(n),
     queueLength: new Int32Array(n),
-    overallHist: new Float64Array(minutes * HISTOGRAM_BUCKETS),
     groupHist: new Float64Array(n * HISTOGRAM_BUCKETS),
     minuteRequests: new Float64Array(n),
     minuteErrors: new Float64Array(n),
@@ -113,8 +107,8 @@ export function uniform(engine: Engine, k: number): number {
   return a * INV_2_32;
 }
 
-/** Serves every request that arrives before `end` (seconds), recording into minute `minute`. */
-export function serveUntil(e: Engine, end: number, minute: number): void {
+/** Serves every request that arrives before `end` (seconds), recording into the minute's histograms. */
+export function serveUntil(e: Engine, end: number): void {
   const n = e.groupCount;
   const B = BUCKETS;
   const s = e.scalars;
@@ -137,13 +131,11 @@ export function serveUntil(e: Engine, end: number, minute: number): void {
   const queueCapacity = e.queueCapacity;
   const queueHead = e.queueHead;
   const queueLength = e.queueLength;
-  const overallHist = e.overallHist;
   const groupHist = e.groupHist;
   const minuteRequests = e.minuteRequests;
   const minuteErrors = e.minuteErrors;
   const minuteLatency = e.minuteLatencySumMs;
   const minuteBusy = e.minuteBusySeconds;
-  const histOffset = minute * B;
   const lognormal = e.lognormal;
   let requests = 0;
   let errors = 0;
@@ -240,7 +232,6 @@ export function serveUntil(e: Engine, end: number, minute: number): void {
       bucket = (latencyBits[0] >>> 16) - OFFSET;
       if (bucket >= B) bucket = B - 1;
     }
-    overallHist[histOffset + bucket]++;
     groupHist[g * B + bucket]++;
     minuteRequests[g]++;
     minuteLatency[g] += latencyMs;

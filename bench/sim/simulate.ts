@@ -102,8 +102,9 @@ export function simulate(scenario: Scenario, controller: Controller, options: Si
   const scaleFactor = scenario.autoscaling?.maxFactor ?? 1;
   const maxServers = groups.map((g) => Math.ceil(g.hosts * scaleFactor) * g.workersPerHost);
   const seeds = [STREAM_ARRIVALS, STREAM_ROUTING, STREAM_SERVICE, STREAM_FAILURES].map((p) => streamSeed(options.seed, p));
-  const engine = createEngine(maxServers, seeds, minutes, lognormal);
-  const { servers, ratePerServer: rate, failRate, groupHist, overallHist: overallMinuteHist } = engine;
+  const engine = createEngine(maxServers, seeds, lognormal);
+  const { servers, ratePerServer: rate, failRate, groupHist } = engine;
+  const overallMinuteHist = new Float64Array(minutes * B);
   const { minuteRequests, minuteErrors, minuteLatencySumMs: minuteLatencySum, minuteBusySeconds } = engine;
 
   // Conditions of the current second.
@@ -200,6 +201,8 @@ export function simulate(scenario: Scenario, controller: Controller, options: Si
       if (count > 0) {
         const hist = groupHist.subarray(g * B, (g + 1) * B);
         p99 = percentileMs(hist, 0.99);
+        const overall = minute * B;
+        for (let i = 0; i < B; i++) overallMinuteHist[overall + i] += hist[i];
         hist.fill(0);
       }
       records[g].push({
@@ -314,7 +317,7 @@ export function simulate(scenario: Scenario, controller: Controller, options: Si
     updateConditions(second);
     if (secondOfMinute === 30) truthByMinute[minute] = truthAt();
     if (secondOfMinute === CONTROLLER_OFFSET_SECONDS) runController(second, minute);
-    serveUntil(engine, second + 1, minute);
+    serveUntil(engine, second + 1);
   }
   finishMinute(minutes - 1);
 
