@@ -43,7 +43,7 @@ export function runInProcess(options: InProcessOptions): InProcessRun {
   const reasons: string[] = [];
   let state: JsonValue | undefined;
 
-  const run = (view: MinuteView): number[] => {
+  const decideMinute = (view: MinuteView): void => {
     // The handler's configuration names the groups in the forward action (a canary once it joins).
     const present = new Set(view.groups.map((g) => g.label));
     const action = {
@@ -77,7 +77,6 @@ export function runInProcess(options: InProcessOptions): InProcessRun {
         : live;
     weights.push(fullAction.targetGroups.map((tg) => next[action.targetGroups.indexOf(tg)] ?? 0));
     reasons.push(decision.reason);
-    return next;
   };
 
   const result = simulate(
@@ -86,7 +85,7 @@ export function runInProcess(options: InProcessOptions): InProcessRun {
       name: `${options.policy.name} (in process)`,
       run: (view) => {
         const minuteView = minuteViewOf(view);
-        run(minuteView);
+        decideMinute(minuteView);
         const inForce = weights[weights.length - 1];
         return minuteView.groups.map(
           (g) => inForce[fullAction.targetGroups.findIndex((tg) => tg.label === g.label)],
