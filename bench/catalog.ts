@@ -43,7 +43,9 @@ export function createController(name: string, scenario: Scenario): Controller {
     default: {
       const policy = builtInPolicies[name];
       if (!policy) {
-        throw new Error(`controller is "${name}"; it must be a built-in policy or one of ${BASELINES.join(', ')}`);
+        throw new Error(
+          `controller is "${name}"; it must be a built-in policy or one of ${BASELINES.join(', ')}`,
+        );
       }
       return policyController(policy, name === 'canary' ? canaryParameters(scenario) : {});
     }

@@ -11,16 +11,30 @@ interface Point {
 }
 
 /** Builds the vega-lite spec for one scenario from first-seed runs of the policy, B2 and B1. */
-export function chartSpec(title: string, policy: SimulationResult, oracle: SimulationResult, capacity?: SimulationResult): object {
+export function chartSpec(
+  title: string,
+  policy: SimulationResult,
+  oracle: SimulationResult,
+  capacity?: SimulationResult,
+): object {
   const shares: Point[] = [];
   policy.labels.forEach((label, g) => {
-    policy.shares.forEach((s, minute) => shares.push({ minute, series: `${label} ${policy.controller}`, value: s[g] }));
-    oracle.shares.forEach((s, minute) => shares.push({ minute, series: `${label} oracle`, value: s[g] }));
+    policy.shares.forEach((s, minute) =>
+      shares.push({ minute, series: `${label} ${policy.controller}`, value: s[g] }),
+    );
+    oracle.shares.forEach((s, minute) =>
+      shares.push({ minute, series: `${label} oracle`, value: s[g] }),
+    );
   });
   const latency: Point[] = [];
   for (const run of [policy, oracle, capacity]) {
     if (!run) continue;
-    const name = run.controller === 'B2' ? 'oracle (B2)' : run.controller === 'B1' ? 'static capacity (B1)' : run.controller;
+    const name =
+      run.controller === 'B2'
+        ? 'oracle (B2)'
+        : run.controller === 'B1'
+          ? 'static capacity (B1)'
+          : run.controller;
     run.minuteP99Ms.forEach((value, minute) => {
       if (value !== null) latency.push({ minute, series: name, value });
     });
@@ -40,7 +54,12 @@ export function chartSpec(title: string, policy: SimulationResult, oracle: Simul
           x,
           y: { field: 'value', type: 'quantitative', title: 'share', scale: { domain: [0, 1] } },
           color: { field: 'group', type: 'nominal', title: 'group' },
-          strokeDash: { field: 'who', type: 'nominal', title: 'weights', sort: ['policy', 'oracle'] },
+          strokeDash: {
+            field: 'who',
+            type: 'nominal',
+            title: 'weights',
+            sort: ['policy', 'oracle'],
+          },
           detail: { field: 'series' },
         },
         transform: [

@@ -28,20 +28,28 @@ function option(name: string): string | undefined {
 }
 
 function listOption(name: string): string[] | undefined {
-  return option(name)?.split(',').map((s) => s.trim()).filter(Boolean);
+  return option(name)
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /**
  * Every run to do. S9 has seeds of its own: the canary runs all 20 (false rollbacks are counted
  * over them); the other controllers run as many of them as the other scenarios have seeds.
  */
-function plan(seeds: readonly number[], scenarios: readonly string[], controllers: readonly string[]): BenchTask[] {
+function plan(
+  seeds: readonly number[],
+  scenarios: readonly string[],
+  controllers: readonly string[],
+): BenchTask[] {
   const tasks: BenchTask[] = [];
   for (const scenario of SCENARIOS.filter((s) => scenarios.includes(s.id))) {
     for (const controller of controllers) {
       const own = scenario.seeds;
       const runSeeds = own ? (controller === 'canary' ? own : own.slice(0, seeds.length)) : seeds;
-      for (const seed of runSeeds) tasks.push({ id: tasks.length, scenario: scenario.id, controller, seed });
+      for (const seed of runSeeds)
+        tasks.push({ id: tasks.length, scenario: scenario.id, controller, seed });
     }
   }
   return tasks;
@@ -108,7 +116,19 @@ function format(value: number | null | undefined, digits = 3): string {
 }
 
 function printTable(rows: readonly ScoreRow[]): void {
-  const header = ['scenario', 'policy', 'p99 ms', 'p99/B2', 'p99/B2d', 'settled', 'errors', 'conv min', 'move/h', 'writes/h', 'canary'];
+  const header = [
+    'scenario',
+    'policy',
+    'p99 ms',
+    'p99/B2',
+    'p99/B2d',
+    'settled',
+    'errors',
+    'conv min',
+    'move/h',
+    'writes/h',
+    'canary',
+  ];
   const lines = rows.map((r) => [
     r.scenario,
     r.policy,
@@ -121,13 +141,20 @@ function printTable(rows: readonly ScoreRow[]): void {
     format(r.weight_movement_per_hour, 2),
     format(r.writes_per_hour, 1),
     r.policy === 'canary'
-      ? [r.promoted ? 'promoted' : '', r.rollback_min !== undefined ? `rollback ${format(r.rollback_min, 1)} min` : '', r.false_rollbacks !== undefined ? `${r.false_rollbacks} false rollbacks` : '']
+      ? [
+          r.promoted ? 'promoted' : '',
+          r.rollback_min !== undefined ? `rollback ${format(r.rollback_min, 1)} min` : '',
+          r.false_rollbacks !== undefined ? `${r.false_rollbacks} false rollbacks` : '',
+        ]
           .filter(Boolean)
           .join(', ')
       : '',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const show = (cells: string[]) => console.log(cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
+  const show = (cells: string[]) =>
+    console.log(
+      cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '),
+    );
   show(header);
   let previous = '';
   for (const line of lines) {
@@ -144,7 +171,9 @@ async function main(): Promise<void> {
   const controllers = listOption('controllers') ?? [...CONTROLLER_NAMES];
   const threads = Math.max(1, Math.min(availableParallelism(), Number(option('threads') ?? 2)));
   const tasks = plan(seeds, scenarios, controllers);
-  console.log(`${tasks.length} runs of ${SCENARIOS[0].minutes} simulated minutes on ${threads} threads, seeds ${seeds.join(', ')} (S9: its own 20)`);
+  console.log(
+    `${tasks.length} runs of ${SCENARIOS[0].minutes} simulated minutes on ${threads} threads, seeds ${seeds.join(', ')} (S9: its own 20)`,
+  );
 
   const results = await runAll(tasks, threads);
   const simulatedRequests = results.reduce((sum, r) => sum + r.requests, 0);
@@ -196,11 +225,18 @@ async function main(): Promise<void> {
       const policy = firstSeed(policyName);
       const oracleRun = firstSeed('B2');
       if (!policy || !oracleRun) continue;
-      const spec = chartSpec(`${scenario.id} ${scenario.title}: ${policyName} against the oracle (seed ${policy.seed})`, policy, oracleRun, firstSeed('B1'));
+      const spec = chartSpec(
+        `${scenario.id} ${scenario.title}: ${policyName} against the oracle (seed ${policy.seed})`,
+        policy,
+        oracleRun,
+        firstSeed('B1'),
+      );
       writeFileSync(path.join(RESULTS_DIR, `${scenario.id}.svg`), await renderSvg(spec));
     }
   }
-  console.log(`wrote ${path.relative(process.cwd(), path.join(RESULTS_DIR, 'latest.json'))} and the charts in ${(( Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `wrote ${path.relative(process.cwd(), path.join(RESULTS_DIR, 'latest.json'))} and the charts in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
 }
 
 main().catch((error) => {

@@ -52,7 +52,9 @@ export function scoreRow(
   const first = runs[0];
   const hours = first.minuteP99Ms.length / 60;
   const ratio = (key: 'p99Ms' | 'settledP99Ms', against: ReadonlyMap<number, SimulationResult>) => {
-    const values = runs.filter((r) => against.has(r.seed)).map((r) => r[key] / against.get(r.seed)![key]);
+    const values = runs
+      .filter((r) => against.has(r.seed))
+      .map((r) => r[key] / against.get(r.seed)![key]);
     return values.length > 0 ? round(median(values)) : null;
   };
   const againstP99 = (against: ReadonlyMap<number, SimulationResult>) => {
@@ -84,7 +86,8 @@ export function scoreRow(
   return {
     ...row,
     false_rollbacks: first.scenario === 'S9' ? rolledBack.length : undefined,
-    rollback_min: first.scenario === 'S8' ? medianOrNull(runs.map((r) => r.rollbackMinutes)) : undefined,
+    rollback_min:
+      first.scenario === 'S8' ? medianOrNull(runs.map((r) => r.rollbackMinutes)) : undefined,
     promoted: runs.every((r) => r.extra.phase === 'promoted'),
   };
 }
@@ -97,37 +100,82 @@ export interface TargetCheck {
 
 /** The issue's benchmark targets, each met or missed. */
 export function checkTargets(rows: readonly ScoreRow[]): TargetCheck[] {
-  const find = (scenario: string, policy: string) => rows.find((r) => r.scenario === scenario && r.policy === policy);
+  const find = (scenario: string, policy: string) =>
+    rows.find((r) => r.scenario === scenario && r.policy === policy);
   const checks: TargetCheck[] = [];
-  const check = (target: string, value: number | null | undefined, ok: (v: number) => boolean, digits = 3) => {
+  const check = (
+    target: string,
+    value: number | null | undefined,
+    ok: (v: number) => boolean,
+    digits = 3,
+  ) => {
     const known = value !== null && value !== undefined && Number.isFinite(value);
-    checks.push({ target, value: known ? String(round(value!, digits)) : 'none', met: known && ok(value!) });
+    checks.push({
+      target,
+      value: known ? String(round(value!, digits)) : 'none',
+      met: known && ok(value!),
+    });
   };
 
-  for (const s of ['S1', 'S2']) check(`adaptive ${s} p99_ratio <= 1.10`, find(s, 'adaptive')?.p99_ratio, (v) => v <= 1.1);
+  for (const s of ['S1', 'S2'])
+    check(`adaptive ${s} p99_ratio <= 1.10`, find(s, 'adaptive')?.p99_ratio, (v) => v <= 1.1);
   for (const s of ['S4', 'S5', 'S6', 'S10']) {
     const row = find(s, 'adaptive');
     const delayed = find(s, 'B2d');
     check(`adaptive ${s} p99_ratio_delayed <= 1.15`, row?.p99_ratio_delayed, (v) => v <= 1.15);
     check(`adaptive ${s} settled_p99_ratio <= 1.10`, row?.settled_p99_ratio, (v) => v <= 1.1);
     check(`adaptive ${s} convergence_min <= 6`, row?.convergence_min, (v) => v <= 6);
-    const errorRatio = row && delayed ? (delayed.error_rate > 0 ? row.error_rate / delayed.error_rate : row.error_rate > 0 ? Infinity : 1) : null;
-    check(`adaptive ${s} error_rate <= 1.2 x B2d's (${delayed?.error_rate ?? '?'})`, errorRatio, (v) => v <= 1.2);
+    const errorRatio =
+      row && delayed
+        ? delayed.error_rate > 0
+          ? row.error_rate / delayed.error_rate
+          : row.error_rate > 0
+            ? Infinity
+            : 1
+        : null;
+    check(
+      `adaptive ${s} error_rate <= 1.2 x B2d's (${delayed?.error_rate ?? '?'})`,
+      errorRatio,
+      (v) => v <= 1.2,
+    );
   }
   for (const scenario of [...new Set(rows.map((r) => r.scenario))]) {
     const row = find(scenario, 'adaptive');
-    const better = Math.min(find(scenario, 'B1')?.p99_ms ?? Infinity, find(scenario, 'B3')?.p99_ms ?? Infinity);
-    check(`adaptive ${scenario} p99 <= 1.02 x min(B1, B3) (${round(better)} ms)`, row ? row.p99_ms / better : null, (v) => v <= 1.02);
+    const better = Math.min(
+      find(scenario, 'B1')?.p99_ms ?? Infinity,
+      find(scenario, 'B3')?.p99_ms ?? Infinity,
+    );
+    check(
+      `adaptive ${scenario} p99 <= 1.02 x min(B1, B3) (${round(better)} ms)`,
+      row ? row.p99_ms / better : null,
+      (v) => v <= 1.02,
+    );
   }
-  check('adaptive S1 writes_per_hour <= 12', find('S1', 'adaptive')?.writes_per_hour, (v) => v <= 12);
+  check(
+    'adaptive S1 writes_per_hour <= 12',
+    find('S1', 'adaptive')?.writes_per_hour,
+    (v) => v <= 12,
+  );
   const s7 = find('S7', 'canary');
-  checks.push({ target: 'canary promotes on S7', value: String(s7?.promoted ?? 'none'), met: s7?.promoted === true });
+  checks.push({
+    target: 'canary promotes on S7',
+    value: String(s7?.promoted ?? 'none'),
+    met: s7?.promoted === true,
+  });
   check('canary S8 rollback_min <= 4', find('S8', 'canary')?.rollback_min, (v) => v <= 4);
-  check('canary S9 false_rollbacks == 0 (20 seeds)', find('S9', 'canary')?.false_rollbacks, (v) => v === 0);
+  check(
+    'canary S9 false_rollbacks == 0 (20 seeds)',
+    find('S9', 'canary')?.false_rollbacks,
+    (v) => v === 0,
+  );
   for (const policy of ['capacity', 'failover']) {
     const reported = rows.filter((r) => r.policy === policy).length;
     const scenarios = new Set(rows.map((r) => r.scenario)).size;
-    checks.push({ target: `${policy} reported on every scenario`, value: `${reported}/${scenarios}`, met: reported === scenarios });
+    checks.push({
+      target: `${policy} reported on every scenario`,
+      value: `${reported}/${scenarios}`,
+      met: reported === scenarios,
+    });
   }
   return checks;
 }

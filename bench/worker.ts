@@ -18,9 +18,15 @@ const oracleCache = new OracleCache();
 parentPort?.on('message', (task: BenchTask) => {
   try {
     const scenario = scenarioById(task.scenario);
-    const result = simulate(scenario, createController(task.controller, scenario), { seed: task.seed, oracleCache });
+    const result = simulate(scenario, createController(task.controller, scenario), {
+      seed: task.seed,
+      oracleCache,
+    });
     parentPort!.postMessage({ id: task.id, result });
   } catch (error) {
-    parentPort!.postMessage({ id: task.id, error: error instanceof Error ? error.stack : String(error) });
+    parentPort!.postMessage({
+      id: task.id,
+      error: error instanceof Error ? error.stack : String(error),
+    });
   }
 });

@@ -54,7 +54,10 @@ export function anomalyWeighting(): Controller {
       const rates = view.targetGroups.map((g) => {
         const newest = g.minutes[g.minutes.length - 1];
         if (!newest || newest.noData || !newest.requestCount) return null;
-        return { rate: (newest.http5xxCount ?? 0) / newest.requestCount, requests: newest.requestCount };
+        return {
+          rate: (newest.http5xxCount ?? 0) / newest.requestCount,
+          requests: newest.requestCount,
+        };
       });
       return view.targetGroups.map((g, i) => {
         const nominal = view.startingCapacityWeights[i];
@@ -109,7 +112,10 @@ export function policyController(
       return decision.weights;
     },
     finish: () => {
-      const phase = state !== null && typeof state === 'object' && !Array.isArray(state) ? state.phase : undefined;
+      const phase =
+        state !== null && typeof state === 'object' && !Array.isArray(state)
+          ? state.phase
+          : undefined;
       return { phase: phase ?? null, holds, lastReason };
     },
   };

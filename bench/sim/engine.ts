@@ -59,7 +59,11 @@ export const TOTAL_WEIGHT = 2;
 export const REQUESTS = 3;
 export const ERRORS = 4;
 
-export function createEngine(maxServers: readonly number[], seeds: readonly number[], lognormal: boolean): Engine {
+export function createEngine(
+  maxServers: readonly number[],
+  seeds: readonly number[],
+  lognormal: boolean,
+): Engine {
   const n = maxServers.length;
   const freeOffset = new Int32Array(n);
   const queueOffset = new Int32Array(n);

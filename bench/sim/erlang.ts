@@ -65,7 +65,12 @@ function evaluateTerms(terms: TailTerms, scale: number, t: number): number {
 }
 
 /** The q-quantile (seconds) of an M/M/c queue's response time, by bisection on the tail. */
-export function responseTimeQuantile(servers: number, mu: number, lambda: number, q: number): number {
+export function responseTimeQuantile(
+  servers: number,
+  mu: number,
+  lambda: number,
+  q: number,
+): number {
   const terms = tailTerms(servers, mu, lambda);
   if (terms === undefined) return Infinity;
   return solveTail((t) => evaluateTerms(terms, 1, t), 1 - q);

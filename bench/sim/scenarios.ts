@@ -88,11 +88,22 @@ function nominal(fleet: readonly FleetGroup[]): (i: number, t: number) => GroupC
 function degradeB(i: number, t: number): GroupCondition {
   const group = EXAMPLE_FLEET[i];
   const slowed = i === 1 && inChange(t);
-  return { hosts: group.hosts, ratePerWorker: group.ratePerWorker / (slowed ? 3 : 1), errorRate: 0 };
+  return {
+    hosts: group.hosts,
+    ratePerWorker: group.ratePerWorker / (slowed ? 3 : 1),
+    errorRate: 0,
+  };
 }
 
 function base(id: string, title: string): Omit<Scenario, 'loadAt' | 'conditionAt'> {
-  return { id, title, minutes: 180, changeStartMinute: 60, changeEndMinute: 120, groups: EXAMPLE_FLEET };
+  return {
+    id,
+    title,
+    minutes: 180,
+    changeStartMinute: 60,
+    changeEndMinute: 120,
+    groups: EXAMPLE_FLEET,
+  };
 }
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -138,7 +149,11 @@ export const SCENARIOS: readonly Scenario[] = [
     conditionAt: (i, t) => {
       const lost = i === 0 && t >= CHANGE_START && t < CHANGE_START + 8 * 60;
       const group = EXAMPLE_FLEET[i];
-      return { hosts: lost ? group.hosts / 2 : group.hosts, ratePerWorker: group.ratePerWorker, errorRate: 0 };
+      return {
+        hosts: lost ? group.hosts / 2 : group.hosts,
+        ratePerWorker: group.ratePerWorker,
+        errorRate: 0,
+      };
     },
   },
   {
@@ -188,7 +203,9 @@ export const SCENARIOS: readonly Scenario[] = [
 export function scenarioById(id: string): Scenario {
   const scenario = SCENARIOS.find((s) => s.id === id);
   if (!scenario) {
-    throw new Error(`scenario is "${id}"; it must be one of ${SCENARIOS.map((s) => s.id).join(', ')}`);
+    throw new Error(
+      `scenario is "${id}"; it must be one of ${SCENARIOS.map((s) => s.id).join(', ')}`,
+    );
   }
   return scenario;
 }

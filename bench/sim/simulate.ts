@@ -4,10 +4,25 @@
  * every minute. It knows nothing of AWS beyond the contract's observation shape.
  */
 import { MinuteObservation, TargetGroupObservation } from '../../lambda/contract';
-import { createEngine, LAMBDA, NEXT_ARRIVAL, serveUntil, TOTAL_WEIGHT, ERRORS, REQUESTS, uniform } from './engine';
+import {
+  createEngine,
+  LAMBDA,
+  NEXT_ARRIVAL,
+  serveUntil,
+  TOTAL_WEIGHT,
+  ERRORS,
+  REQUESTS,
+  uniform,
+} from './engine';
 import { HISTOGRAM_BUCKETS, percentileMs } from './histogram';
 import { OracleCache, OracleProblem } from './oracle';
-import { streamSeed, STREAM_ARRIVALS, STREAM_FAILURES, STREAM_ROUTING, STREAM_SERVICE } from './random';
+import {
+  streamSeed,
+  STREAM_ARRIVALS,
+  STREAM_FAILURES,
+  STREAM_ROUTING,
+  STREAM_SERVICE,
+} from './random';
 import { Scenario } from './scenarios';
 export const CONTROLLER_OFFSET_SECONDS = 5;
 /** Epoch of simulated minute 0, so observations carry plausible timestamps. */
@@ -88,7 +103,11 @@ interface MinuteRecord {
 }
 
 /** Runs one scenario for one controller and seed. */
-export function simulate(scenario: Scenario, controller: Controller, options: SimulationOptions): SimulationResult {
+export function simulate(
+  scenario: Scenario,
+  controller: Controller,
+  options: SimulationOptions,
+): SimulationResult {
   const minutes = options.minutes ?? scenario.minutes;
   const delaySeconds = options.metricDelaySeconds ?? 120;
   const windowMinutes = options.windowMinutes ?? 5;
@@ -101,11 +120,18 @@ export function simulate(scenario: Scenario, controller: Controller, options: Si
   // Worker free times and queued start times, per group, sized for the largest fleet.
   const scaleFactor = scenario.autoscaling?.maxFactor ?? 1;
   const maxServers = groups.map((g) => Math.ceil(g.hosts * scaleFactor) * g.workersPerHost);
-  const seeds = [STREAM_ARRIVALS, STREAM_ROUTING, STREAM_SERVICE, STREAM_FAILURES].map((p) => streamSeed(options.seed, p));
+  const seeds = [STREAM_ARRIVALS, STREAM_ROUTING, STREAM_SERVICE, STREAM_FAILURES].map((p) =>
+    streamSeed(options.seed, p),
+  );
   const engine = createEngine(maxServers, seeds, lognormal);
   const { servers, ratePerServer: rate, failRate, groupHist } = engine;
   const overallMinuteHist = new Float64Array(minutes * B);
-  const { minuteRequests, minuteErrors, minuteLatencySumMs: minuteLatencySum, minuteBusySeconds } = engine;
+  const {
+    minuteRequests,
+    minuteErrors,
+    minuteLatencySumMs: minuteLatencySum,
+    minuteBusySeconds,
+  } = engine;
 
   // Conditions of the current second.
   const hosts = new Int32Array(n);
@@ -130,7 +156,9 @@ export function simulate(scenario: Scenario, controller: Controller, options: Si
   let lastOracle: number[] | undefined;
   let firstCanaryMinute: number | null = null;
   let canaryZeroAtSeconds: number | null = null;
-  const canaryIndex = scenario.canary ? groups.findIndex((g) => g.label === scenario.canary!.canaryLabel) : -1;
+  const canaryIndex = scenario.canary
+    ? groups.findIndex((g) => g.label === scenario.canary!.canaryLabel)
+    : -1;
 
   const startingCapacity = groups.map((g) => g.hosts * g.workersPerHost * g.ratePerWorker);
   let lambda = 0;
@@ -160,7 +188,11 @@ export function simulate(scenario: Scenario, controller: Controller, options: Si
     const order = presentOrder();
     return {
       lambda,
-      groups: order.map((g) => ({ servers: servers[g], ratePerServer: rate[g], errorRate: failRate[g] })),
+      groups: order.map((g) => ({
+        servers: servers[g],
+        ratePerServer: rate[g],
+        errorRate: failRate[g],
+      })),
     };
   };
   const presentOrder = (): number[] => {
@@ -185,7 +217,9 @@ export function simulate(scenario: Scenario, controller: Controller, options: Si
         );
       }
       // With autoscaling, a scenario's host loss applies to the scaled fleet in proportion.
-      const scaled = scenario.autoscaling ? (scaledHosts[g] * condition.hosts) / groups[g].hosts : condition.hosts;
+      const scaled = scenario.autoscaling
+        ? (scaledHosts[g] * condition.hosts) / groups[g].hosts
+        : condition.hosts;
       hosts[g] = joined ? Math.max(0, Math.round(scaled)) : 0;
       servers[g] = Math.min(maxServers[g], hosts[g] * groups[g].workersPerHost);
       rate[g] = condition.ratePerWorker;
@@ -232,11 +266,17 @@ export function simulate(scenario: Scenario, controller: Controller, options: Si
       const pending = pendingLaunches[g].reduce((sum, p) => sum + p.hosts, 0);
       const current = scaledHosts[g];
       const maxHosts = Math.ceil(groups[g].hosts * spec.maxFactor);
-      const desired = Math.min(maxHosts, Math.max(groups[g].hosts, Math.ceil((current * utilisation) / spec.targetUtilisation)));
+      const desired = Math.min(
+        maxHosts,
+        Math.max(groups[g].hosts, Math.ceil((current * utilisation) / spec.targetUtilisation)),
+      );
       scaleOutBreach[g] = desired > current + pending ? scaleOutBreach[g] + 1 : 0;
       scaleInBreach[g] = desired < current && pending === 0 ? scaleInBreach[g] + 1 : 0;
       if (scaleOutBreach[g] >= spec.scaleOutMinutes) {
-        pendingLaunches[g].push({ readyAt: minute + 1 + spec.warmupMinutes, hosts: desired - current - pending });
+        pendingLaunches[g].push({
+          readyAt: minute + 1 + spec.warmupMinutes,
+          hosts: desired - current - pending,
+        });
         scaleOutBreach[g] = 0;
       }
       if (scaleInBreach[g] >= spec.scaleInMinutes) {
@@ -282,7 +322,9 @@ export function simulate(scenario: Scenario, controller: Controller, options: Si
       truthNow,
       truthDelayed: alignTruth(truthDelayed, truthNow),
       oracleShares: oracleNow,
-      startingCapacityWeights: order.map((g) => Math.round((999 * startingCapacity[g]) / Math.max(...startingCapacity))),
+      startingCapacityWeights: order.map((g) =>
+        Math.round((999 * startingCapacity[g]) / Math.max(...startingCapacity)),
+      ),
       solveOracle: (problem) => oracle.solve(problem),
     };
     const next = controller.run(view);
@@ -293,7 +335,12 @@ export function simulate(scenario: Scenario, controller: Controller, options: Si
     order.forEach((g, k) => (minuteOracle[g] = oracleNow[k]));
     oracleShares.push(minuteOracle);
     shares.push(sharesOfWeights());
-    if (canaryIndex >= 0 && present[canaryIndex] && canaryZeroAtSeconds === null && firstCanaryMinute !== null) {
+    if (
+      canaryIndex >= 0 &&
+      present[canaryIndex] &&
+      canaryZeroAtSeconds === null &&
+      firstCanaryMinute !== null
+    ) {
       if (weights[canaryIndex] === 0) canaryZeroAtSeconds = second;
     }
   };
@@ -303,7 +350,11 @@ export function simulate(scenario: Scenario, controller: Controller, options: Si
   updateConditions(0);
   const initialOrder = presentOrder();
   setWeights(
-    initialOrder.map((g) => Math.round((999 * startingCapacity[g]) / Math.max(...initialOrder.map((k) => startingCapacity[k])))),
+    initialOrder.map((g) =>
+      Math.round(
+        (999 * startingCapacity[g]) / Math.max(...initialOrder.map((k) => startingCapacity[k])),
+      ),
+    ),
     initialOrder,
   );
   writes = 0;
@@ -347,7 +398,12 @@ export function simulate(scenario: Scenario, controller: Controller, options: Si
     oracleShares,
     writes,
     movement,
-    convergenceMinute: convergence(shares, oracleShares, scenario.changeStartMinute, Math.min(scenario.changeEndMinute, minutes)),
+    convergenceMinute: convergence(
+      shares,
+      oracleShares,
+      scenario.changeStartMinute,
+      Math.min(scenario.changeEndMinute, minutes),
+    ),
     rollbackMinutes:
       firstCanaryMinute !== null && canaryZeroAtSeconds !== null
         ? Math.max(0, (canaryZeroAtSeconds - (60 * (firstCanaryMinute + 1) + delaySeconds)) / 60)
@@ -395,10 +451,13 @@ function alignTruth(delayed: OracleProblem, now: OracleProblem): OracleProblem {
 }
 
 function checkWeights(name: string, weights: readonly number[], count: number): void {
-  if (weights.length !== count) throw new Error(`controller ${name} returned ${weights.length} weights for ${count} groups`);
+  if (weights.length !== count)
+    throw new Error(`controller ${name} returned ${weights.length} weights for ${count} groups`);
   weights.forEach((w, i) => {
     if (!Number.isInteger(w) || w < 0 || w > 999) {
-      throw new Error(`controller ${name} returned weights[${i}] = ${w}; a weight must be an integer from 0 to 999`);
+      throw new Error(
+        `controller ${name} returned weights[${i}] = ${w}; a weight must be an integer from 0 to 999`,
+      );
     }
   });
   if (!weights.some((w) => w > 0)) throw new Error(`controller ${name} returned all-zero weights`);

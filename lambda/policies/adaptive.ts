@@ -11,7 +11,12 @@
  * K < 2·sin(π / (2(2d + 1))): 0.618 at d = 2, 0.445 at d = 3).
  */
 import { z } from 'zod';
-import { JsonValue, MinuteObservation, PolicyDefinition, TargetGroupObservation } from '../contract';
+import {
+  JsonValue,
+  MinuteObservation,
+  PolicyDefinition,
+  TargetGroupObservation,
+} from '../contract';
 
 export const adaptiveParameters = z
   .object({
@@ -66,30 +71,57 @@ interface Reading {
 }
 
 function readState(state: JsonValue | undefined): Record<string, GroupEstimate> {
-  if (state && typeof state === 'object' && !Array.isArray(state) && typeof state.groups === 'object') {
+  if (
+    state &&
+    typeof state === 'object' &&
+    !Array.isArray(state) &&
+    typeof state.groups === 'object'
+  ) {
     return { ...(state.groups as unknown as Record<string, GroupEstimate>) };
   }
   return {};
 }
 
 /** What one visible minute says about a group, or undefined when it is too thin. */
-function read(minute: MinuteObservation, hosts: number, known: GroupEstimate | undefined, p: AdaptiveParameters): Reading | undefined {
+function read(
+  minute: MinuteObservation,
+  hosts: number,
+  known: GroupEstimate | undefined,
+  p: AdaptiveParameters,
+): Reading | undefined {
   const requests = minute.requestCount;
-  if (minute.noData || requests === null || requests < p.minRequests || minute.latencyAvgMs === null) return undefined;
+  if (
+    minute.noData ||
+    requests === null ||
+    requests < p.minRequests ||
+    minute.latencyAvgMs === null
+  )
+    return undefined;
   const errors = Math.min(requests, minute.http5xxCount ?? 0);
   const errorRate = errors / requests;
   // Errors answer fast; what the successful requests took says how busy the hosts are.
-  const okLatencyMs = errorRate < 1 ? Math.max(0.1, (minute.latencyAvgMs - errorRate * 5) / (1 - errorRate)) : minute.latencyAvgMs;
+  const okLatencyMs =
+    errorRate < 1
+      ? Math.max(0.1, (minute.latencyAvgMs - errorRate * 5) / (1 - errorRate))
+      : minute.latencyAvgMs;
   const hostCount = Math.max(1, minute.healthyHostCount ?? hosts);
   const perHost = requests / 60 / hostCount;
   const serviceMs = known ? 1000 / known.hostCapacity : Infinity;
   if (errorRate >= p.fastCutErrorRate && okLatencyMs > p.overloadLatencyFactor * serviceMs) {
     // Overloaded: what was served well is a floor under capacity; the queue hides the rest.
     const servedWell = ((requests - errors) / 60 / hostCount) * 1.2;
-    return { hostCapacity: Math.max(servedWell, known!.hostCapacity * 0.3), errorRate: 0, overloaded: true };
+    return {
+      hostCapacity: Math.max(servedWell, known!.hostCapacity * 0.3),
+      errorRate: 0,
+      overloaded: true,
+    };
   }
   // Each host as a single-server queue: latency = 1 / (capacity − load), so capacity = load + 1/latency.
-  return { hostCapacity: perHost * (1 - errorRate) + 1000 / okLatencyMs, errorRate, overloaded: false };
+  return {
+    hostCapacity: perHost * (1 - errorRate) + 1000 / okLatencyMs,
+    errorRate,
+    overloaded: false,
+  };
 }
 
 export const adaptivePolicy: PolicyDefinition<AdaptiveParameters> = {
@@ -102,7 +134,9 @@ export const adaptivePolicy: PolicyDefinition<AdaptiveParameters> = {
     const totalRequestsPerSecond = newestLoad(targetGroups);
 
     targetGroups.forEach((g) => {
-      let estimate: GroupEstimate | undefined = previous[g.targetGroupArn] ? { ...previous[g.targetGroupArn] } : undefined;
+      let estimate: GroupEstimate | undefined = previous[g.targetGroupArn]
+        ? { ...previous[g.targetGroupArn] }
+        : undefined;
       let cutNow = false;
       for (const minute of g.minutes) {
         if (estimate && minute.startMs <= estimate.learnedMs) continue;
@@ -115,16 +149,28 @@ export const adaptivePolicy: PolicyDefinition<AdaptiveParameters> = {
         }
         cutNow = seen.overloaded || seen.errorRate >= p.fastCutErrorRate;
         if (!estimate) {
-          estimate = { hostCapacity: seen.hostCapacity, errorRate: seen.errorRate, learnedMs: minute.startMs, cutMs: 0 };
+          estimate = {
+            hostCapacity: seen.hostCapacity,
+            errorRate: seen.errorRate,
+            learnedMs: minute.startMs,
+            cutMs: 0,
+          };
           continue;
         }
         // Bad news is believed at once, good news is smoothed: capacity falls and errors rise fast.
         const falling = seen.hostCapacity < estimate.hostCapacity;
-        const capacityWeight = seen.overloaded ? 1 : falling ? Math.max(p.smoothing, 0.8) : p.smoothing;
+        const capacityWeight = seen.overloaded
+          ? 1
+          : falling
+            ? Math.max(p.smoothing, 0.8)
+            : p.smoothing;
         const errorWeight = seen.errorRate > estimate.errorRate ? 1 : p.smoothing;
         estimate = {
-          hostCapacity: estimate.hostCapacity + capacityWeight * (seen.hostCapacity - estimate.hostCapacity),
-          errorRate: seen.overloaded ? estimate.errorRate : estimate.errorRate + errorWeight * (seen.errorRate - estimate.errorRate),
+          hostCapacity:
+            estimate.hostCapacity + capacityWeight * (seen.hostCapacity - estimate.hostCapacity),
+          errorRate: seen.overloaded
+            ? estimate.errorRate
+            : estimate.errorRate + errorWeight * (seen.errorRate - estimate.errorRate),
           learnedMs: minute.startMs,
           cutMs: cutNow ? nowMs : estimate.cutMs,
         };
@@ -139,31 +185,53 @@ export const adaptivePolicy: PolicyDefinition<AdaptiveParameters> = {
       // Without traffic data (an NLB, or no visible minute yet) healthy hosts are all there is to go on.
       const hosts = targetGroups.map((g) => g.healthyHostCount);
       if (!hosts.some((h) => h > 0)) {
-        return { weights: targetGroups.map((g) => g.currentWeight), reason: 'no group has a healthy host', state: nextState, hold: true };
+        return {
+          weights: targetGroups.map((g) => g.currentWeight),
+          reason: 'no group has a healthy host',
+          state: nextState,
+          hold: true,
+        };
       }
-      return { weights: hosts, reason: 'no load and latency to learn from: weights follow healthy hosts', state: nextState };
+      return {
+        weights: hosts,
+        reason: 'no load and latency to learn from: weights follow healthy hosts',
+        state: nextState,
+      };
     }
 
     const target = targetSplit(targetGroups, known, totalRequestsPerSecond, p);
     const current = sharesOf(targetGroups.map((g) => g.currentWeight));
     const fixed = current.map((c, i) => {
       if (target[i] < c && cut[i]) return target[i];
-      const restoring = known[i] !== undefined && nowMs - known[i]!.cutMs < p.restoreMinutes * 60_000;
+      const restoring =
+        known[i] !== undefined && nowMs - known[i]!.cutMs < p.restoreMinutes * 60_000;
       const step = c + p.gain * (target[i] - c);
       return restoring && step > c + p.restoreStep ? c + p.restoreStep : undefined;
     });
-    const stepped = current.map((c, i) => (fixed[i] === undefined ? c + p.gain * (target[i] - c) : 0));
+    const stepped = current.map((c, i) =>
+      fixed[i] === undefined ? c + p.gain * (target[i] - c) : 0,
+    );
     // Cut and slowly restored groups land exactly where they must; the others share the rest.
     const fixedTotal = fixed.reduce<number>((s, f) => s + (f ?? 0), 0);
     const next = sharesOf(stepped).map((r, i) => fixed[i] ?? r * (1 - fixedTotal));
-    const floors = known.map((k) => (k && k.errorRate >= p.fastCutErrorRate ? p.failingFloor : p.floor));
+    const floors = known.map((k) =>
+      k && k.errorRate >= p.fastCutErrorRate ? p.failingFloor : p.floor,
+    );
     const weights = withFloor(next, targetGroups, floors);
     const largestMove = Math.max(...weights.map((w, i) => Math.abs(w - current[i])));
     const split = targetGroups.map((g, i) => `${g.label} ${target[i].toFixed(2)}`).join(', ');
     if (largestMove <= p.deadband && current.some((c) => c > 0)) {
-      return { weights: current, reason: `within the deadband of the capacity split (${split})`, state: nextState };
+      return {
+        weights: current,
+        reason: `within the deadband of the capacity split (${split})`,
+        state: nextState,
+      };
     }
-    return { weights, reason: `stepping ${p.gain} of the way to the capacity split ${split}`, state: nextState };
+    return {
+      weights,
+      reason: `stepping ${p.gain} of the way to the capacity split ${split}`,
+      state: nextState,
+    };
   },
 };
 
@@ -171,7 +239,8 @@ export const adaptivePolicy: PolicyDefinition<AdaptiveParameters> = {
 function newestLoad(targetGroups: readonly TargetGroupObservation[]): number {
   const byMinute = new Map<number, number>();
   for (const g of targetGroups) {
-    for (const m of g.minutes) byMinute.set(m.startMs, (byMinute.get(m.startMs) ?? 0) + (m.requestCount ?? 0));
+    for (const m of g.minutes)
+      byMinute.set(m.startMs, (byMinute.get(m.startMs) ?? 0) + (m.requestCount ?? 0));
   }
   const newest = Math.max(...byMinute.keys());
   return Number.isFinite(newest) ? byMinute.get(newest)! / 60 : 0;
@@ -204,7 +273,9 @@ function targetSplit(
   const working = isWorking.filter(Boolean).length;
   const maxShare = Math.max(p.maxShare, 1 / Math.max(1, working));
   const p99 = (shares: readonly number[]) =>
-    shares.some((s) => s > maxShare + 1e-9) ? Infinity : modelQuantile(shares, capacity, errors, hosts, lambda, planned, p.errorPenaltyMs);
+    shares.some((s) => s > maxShare + 1e-9)
+      ? Infinity
+      : modelQuantile(shares, capacity, errors, hosts, lambda, planned, p.errorPenaltyMs);
 
   let shares = capShares(sharesOf(capacity.map((k, i) => (live[i] ? k * hosts[i] : 0))), maxShare);
   let best = p99(shares);
@@ -286,17 +357,27 @@ function sharesOf(values: readonly number[]): number[] {
 }
 
 /** Lifts every group with healthy hosts to its floor, taking it from the others in proportion. */
-function withFloor(shares: readonly number[], groups: readonly TargetGroupObservation[], floors: readonly number[]): number[] {
+function withFloor(
+  shares: readonly number[],
+  groups: readonly TargetGroupObservation[],
+  floors: readonly number[],
+): number[] {
   let result = sharesOf(shares.map((s, i) => (groups[i].healthyHostCount > 0 ? s : 0)));
   const pinned = new Set<number>();
   // Each pass pins at least one more group at its floor, so this ends within one pass per group.
   for (let pass = 0; pass < result.length; pass++) {
-    const below = result.map((_, i) => i).filter((i) => groups[i].healthyHostCount > 0 && !pinned.has(i) && result[i] < floors[i] - 1e-12);
+    const below = result
+      .map((_, i) => i)
+      .filter(
+        (i) => groups[i].healthyHostCount > 0 && !pinned.has(i) && result[i] < floors[i] - 1e-12,
+      );
     if (below.length === 0) break;
     below.forEach((i) => pinned.add(i));
     const pinnedTotal = [...pinned].reduce((s, i) => s + floors[i], 0);
     const freeTotal = result.reduce((s, v, i) => s + (pinned.has(i) ? 0 : v), 0);
-    result = result.map((v, i) => (pinned.has(i) ? floors[i] : freeTotal > 0 ? (v / freeTotal) * (1 - pinnedTotal) : v));
+    result = result.map((v, i) =>
+      pinned.has(i) ? floors[i] : freeTotal > 0 ? (v / freeTotal) * (1 - pinnedTotal) : v,
+    );
   }
   return result;
 }

@@ -6,7 +6,14 @@
  * step (inconclusive); passing the last step promotes the canary in the baseline's place.
  */
 import { z } from 'zod';
-import { JsonValue, MinuteObservation, PolicyDefinition, PolicyInput, PolicyOutput, TargetGroupObservation } from '../contract';
+import {
+  JsonValue,
+  MinuteObservation,
+  PolicyDefinition,
+  PolicyInput,
+  PolicyOutput,
+  TargetGroupObservation,
+} from '../contract';
 
 export const canaryParameters = z
   .object({
@@ -83,7 +90,14 @@ function findGroup(groups: readonly TargetGroupObservation[], name: string): num
 
 /** Sums the minutes that started at or after `fromMs`. */
 function totals(minutes: readonly MinuteObservation[], fromMs: number): Totals {
-  const sum: Totals = { requests: 0, errors: 0, okLatencySumMs: 0, p99SumMs: 0, p99Requests: 0, minutes: 0 };
+  const sum: Totals = {
+    requests: 0,
+    errors: 0,
+    okLatencySumMs: 0,
+    p99SumMs: 0,
+    p99Requests: 0,
+    minutes: 0,
+  };
   for (const m of minutes) {
     if (m.startMs < fromMs || m.noData || m.requestCount === null || m.requestCount === 0) continue;
     const errors = Math.min(m.requestCount, m.http5xxCount ?? 0);
@@ -92,7 +106,8 @@ function totals(minutes: readonly MinuteObservation[], fromMs: number): Totals {
     sum.minutes++;
     if (m.latencyAvgMs !== null && m.requestCount > errors) {
       // Fast failures would flatter a failing canary's latency: judge the successes only.
-      const okLatency = Math.max(0, m.latencyAvgMs * m.requestCount - 5 * errors) / (m.requestCount - errors);
+      const okLatency =
+        Math.max(0, m.latencyAvgMs * m.requestCount - 5 * errors) / (m.requestCount - errors);
       sum.okLatencySumMs += okLatency * m.requestCount;
     }
     if (m.latencyP99Ms !== null) {
@@ -103,7 +118,10 @@ function totals(minutes: readonly MinuteObservation[], fromMs: number): Totals {
   return sum;
 }
 
-type Verdict = { kind: 'breach'; reason: string } | { kind: 'pass'; reason: string } | { kind: 'wait'; reason: string };
+type Verdict =
+  | { kind: 'breach'; reason: string }
+  | { kind: 'pass'; reason: string }
+  | { kind: 'wait'; reason: string };
 
 /** Judges the canary against the baseline over the current step's visible minutes. */
 export function analyse(canary: Totals, baseline: Totals, p: CanaryParameters): Verdict {
@@ -123,7 +141,10 @@ export function analyse(canary: Totals, baseline: Totals, p: CanaryParameters): 
   }
   const canaryLatency = canary.okLatencySumMs / canary.requests;
   const baselineLatency = baseline.okLatencySumMs / baseline.requests;
-  if (canaryLatency > baselineLatency * p.maxLatencyRatio && canaryLatency - baselineLatency > p.latencyMarginMs) {
+  if (
+    canaryLatency > baselineLatency * p.maxLatencyRatio &&
+    canaryLatency - baselineLatency > p.latencyMarginMs
+  ) {
     return {
       kind: 'breach',
       reason: `canary latency ${canaryLatency.toFixed(1)} ms is more than ${p.maxLatencyRatio}× the baseline's ${baselineLatency.toFixed(1)} ms`,
@@ -172,14 +193,25 @@ function decideCanary(input: PolicyInput<CanaryParameters>): PolicyOutput {
   }
   const canary = groups[canaryIndex];
   const baselineWeight = current[baselineIndex];
-  const withCanary = (weight: number): number[] => current.map((w, i) => (i === canaryIndex ? weight : w));
+  const withCanary = (weight: number): number[] =>
+    current.map((w, i) => (i === canaryIndex ? weight : w));
   const save = (s: CanaryState): JsonValue => ({ ...s });
 
   if (state?.phase === 'rolled-back') {
-    return { weights: withCanary(0), drain: [canary.targetGroupArn], state: save(state), reason: `canary stays rolled back: ${state.verdict}` };
+    return {
+      weights: withCanary(0),
+      drain: [canary.targetGroupArn],
+      state: save(state),
+      reason: `canary stays rolled back: ${state.verdict}`,
+    };
   }
   if (state?.phase === 'promoted') {
-    return { weights: current, hold: true, state: save(state), reason: `canary promoted: ${state.verdict}` };
+    return {
+      weights: current,
+      hold: true,
+      state: save(state),
+      reason: `canary promoted: ${state.verdict}`,
+    };
   }
 
   const rollback = (verdict: string): PolicyOutput => ({
@@ -193,34 +225,67 @@ function decideCanary(input: PolicyInput<CanaryParameters>): PolicyOutput {
 
   if (!state) {
     const start: CanaryState = { phase: 'stepping', step: 0, stepStartMs: nowMs, verdict: '' };
-    return { weights: withCanary(baselineWeight * p.steps[0]), state: save(start), reason: `starting the canary at step 1 of ${p.steps.length} (${pct(p.steps[0])} of the baseline's weight)` };
+    return {
+      weights: withCanary(baselineWeight * p.steps[0]),
+      state: save(start),
+      reason: `starting the canary at step 1 of ${p.steps.length} (${pct(p.steps[0])} of the baseline's weight)`,
+    };
   }
 
   const stepWeight = baselineWeight * p.steps[state.step];
-  const verdict = analyse(totals(canary.minutes, state.stepStartMs), totals(groups[baselineIndex].minutes, state.stepStartMs), p);
+  const verdict = analyse(
+    totals(canary.minutes, state.stepStartMs),
+    totals(groups[baselineIndex].minutes, state.stepStartMs),
+    p,
+  );
   if (verdict.kind === 'breach') return rollback(verdict.reason);
 
   const seenMinutes = totals(canary.minutes, state.stepStartMs).minutes;
   const stepLabel = `step ${state.step + 1} of ${p.steps.length}`;
   if (seenMinutes < p.stepMinutes) {
-    return { weights: withCanary(stepWeight), state: save(state), reason: `${stepLabel}: ${seenMinutes} of ${p.stepMinutes} minutes seen` };
+    return {
+      weights: withCanary(stepWeight),
+      state: save(state),
+      reason: `${stepLabel}: ${seenMinutes} of ${p.stepMinutes} minutes seen`,
+    };
   }
   if (verdict.kind === 'wait') {
-    return { weights: current, hold: true, state: save(state), reason: `${stepLabel} inconclusive: ${verdict.reason}` };
+    return {
+      weights: current,
+      hold: true,
+      state: save(state),
+      reason: `${stepLabel} inconclusive: ${verdict.reason}`,
+    };
   }
   if (state.step + 1 < p.steps.length) {
-    const next: CanaryState = { phase: 'stepping', step: state.step + 1, stepStartMs: nowMs, verdict: '' };
+    const next: CanaryState = {
+      phase: 'stepping',
+      step: state.step + 1,
+      stepStartMs: nowMs,
+      verdict: '',
+    };
     return {
       weights: withCanary(baselineWeight * p.steps[next.step]),
       state: save(next),
       reason: `${stepLabel} passed (${verdict.reason}); moving to ${pct(p.steps[next.step])} of the baseline's weight`,
     };
   }
-  const promoted: CanaryState = { phase: 'promoted', step: state.step, stepStartMs: nowMs, verdict: verdict.reason };
+  const promoted: CanaryState = {
+    phase: 'promoted',
+    step: state.step,
+    stepStartMs: nowMs,
+    verdict: verdict.reason,
+  };
   if (!p.drainBaselineOnPromotion) {
-    return { weights: withCanary(Math.max(stepWeight, baselineWeight)), state: save(promoted), reason: `promoting the canary: ${verdict.reason}` };
+    return {
+      weights: withCanary(Math.max(stepWeight, baselineWeight)),
+      state: save(promoted),
+      reason: `promoting the canary: ${verdict.reason}`,
+    };
   }
-  const weights = current.map((w, i) => (i === canaryIndex ? Math.max(baselineWeight, w) : i === baselineIndex ? 0 : w));
+  const weights = current.map((w, i) =>
+    i === canaryIndex ? Math.max(baselineWeight, w) : i === baselineIndex ? 0 : w,
+  );
   return {
     weights,
     drain: [groups[baselineIndex].targetGroupArn],

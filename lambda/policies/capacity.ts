@@ -25,18 +25,34 @@ interface Learned {
 }
 
 function readState(state: JsonValue | undefined): Record<string, Learned> {
-  if (state && typeof state === 'object' && !Array.isArray(state) && typeof state.learned === 'object') {
+  if (
+    state &&
+    typeof state === 'object' &&
+    !Array.isArray(state) &&
+    typeof state.learned === 'object'
+  ) {
     return { ...(state.learned as unknown as Record<string, Learned>) };
   }
   return {};
 }
 
 /** Load plus the rate one host could add, reading each host as a single-server queue. */
-function learn(group: TargetGroupObservation, known: Learned | undefined, p: CapacityParameters): Learned | undefined {
+function learn(
+  group: TargetGroupObservation,
+  known: Learned | undefined,
+  p: CapacityParameters,
+): Learned | undefined {
   let estimate = known ? { ...known } : undefined;
   for (const m of group.minutes) {
     if (estimate && m.startMs <= estimate.learnedMs) continue;
-    if (m.noData || m.requestCount === null || m.requestCount < p.minRequests || m.latencyAvgMs === null || m.latencyAvgMs <= 0) continue;
+    if (
+      m.noData ||
+      m.requestCount === null ||
+      m.requestCount < p.minRequests ||
+      m.latencyAvgMs === null ||
+      m.latencyAvgMs <= 0
+    )
+      continue;
     const hosts = Math.max(1, m.healthyHostCount ?? group.healthyHostCount);
     // Fast failures (about 5 ms) would make a failing group look fast: learn from the successes.
     const errorRate = Math.min(1, (m.http5xxCount ?? 0) / m.requestCount);
@@ -44,7 +60,10 @@ function learn(group: TargetGroupObservation, known: Learned | undefined, p: Cap
     const okLatencyMs = Math.max(0.1, (m.latencyAvgMs - 5 * errorRate) / (1 - errorRate));
     const seen = ((1 - errorRate) * m.requestCount) / 60 / hosts + 1000 / okLatencyMs;
     estimate = estimate
-      ? { hostCapacity: estimate.hostCapacity + p.smoothing * (seen - estimate.hostCapacity), learnedMs: m.startMs }
+      ? {
+          hostCapacity: estimate.hostCapacity + p.smoothing * (seen - estimate.hostCapacity),
+          learnedMs: m.startMs,
+        }
       : { hostCapacity: seen, learnedMs: m.startMs };
   }
   return estimate;
@@ -56,7 +75,9 @@ export const capacityPolicy: PolicyDefinition<CapacityParameters> = {
   decide: ({ targetGroups, parameters: p, state }) => {
     const previous = readState(state);
     const learned: Record<string, Learned> = {};
-    const configured = targetGroups.map((g) => p.hostCapacities[g.label] ?? p.hostCapacities[g.targetGroupArn]);
+    const configured = targetGroups.map(
+      (g) => p.hostCapacities[g.label] ?? p.hostCapacities[g.targetGroupArn],
+    );
     const perHost = targetGroups.map((g, i) => {
       if (configured[i] !== undefined) return configured[i];
       if (!p.learn) return undefined;
@@ -74,8 +95,17 @@ export const capacityPolicy: PolicyDefinition<CapacityParameters> = {
       .join(', ');
     const nextState = { learned } as unknown as JsonValue;
     if (!weights.some((w) => w > 0)) {
-      return { weights: targetGroups.map((g) => g.currentWeight), hold: true, state: nextState, reason: 'no group has a healthy host' };
+      return {
+        weights: targetGroups.map((g) => g.currentWeight),
+        hold: true,
+        state: nextState,
+        reason: 'no group has a healthy host',
+      };
     }
-    return { weights, state: nextState, reason: `weights follow healthy hosts × capacity per host: ${split}` };
+    return {
+      weights,
+      state: nextState,
+      reason: `weights follow healthy hosts × capacity per host: ${split}`,
+    };
   },
 };

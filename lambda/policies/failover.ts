@@ -40,17 +40,30 @@ interface GroupState {
 }
 
 function readState(state: JsonValue | undefined): Record<string, GroupState> {
-  if (state && typeof state === 'object' && !Array.isArray(state) && typeof state.groups === 'object') {
+  if (
+    state &&
+    typeof state === 'object' &&
+    !Array.isArray(state) &&
+    typeof state.groups === 'object'
+  ) {
     return { ...(state.groups as unknown as Record<string, GroupState>) };
   }
   return {};
 }
 
 /** The newest visible minute's error rate when it has enough requests and was not judged yet. */
-function newErrorRate(group: TargetGroupObservation, judgedMs: number, p: FailoverParameters): { rate: number; startMs: number } | undefined {
+function newErrorRate(
+  group: TargetGroupObservation,
+  judgedMs: number,
+  p: FailoverParameters,
+): { rate: number; startMs: number } | undefined {
   const newest = [...group.minutes].reverse().find((m) => !m.noData && m.requestCount !== null);
-  if (!newest || newest.startMs <= judgedMs || newest.requestCount! < p.minRequests) return undefined;
-  return { rate: Math.min(1, (newest.http5xxCount ?? 0) / newest.requestCount!), startMs: newest.startMs };
+  if (!newest || newest.startMs <= judgedMs || newest.requestCount! < p.minRequests)
+    return undefined;
+  return {
+    rate: Math.min(1, (newest.http5xxCount ?? 0) / newest.requestCount!),
+    startMs: newest.startMs,
+  };
 }
 
 export const failoverPolicy: PolicyDefinition<FailoverParameters> = {
@@ -61,9 +74,15 @@ export const failoverPolicy: PolicyDefinition<FailoverParameters> = {
     const groups: Record<string, GroupState> = {};
     const notes: string[] = [];
     const nominalOf = (g: TargetGroupObservation) =>
-      p.nominalWeights[g.label] ?? p.nominalWeights[g.targetGroupArn] ?? previous[g.targetGroupArn]?.nominal ?? g.currentWeight;
+      p.nominalWeights[g.label] ??
+      p.nominalWeights[g.targetGroupArn] ??
+      previous[g.targetGroupArn]?.nominal ??
+      g.currentWeight;
     const totalNominal = targetGroups.reduce((sum, g) => sum + nominalOf(g), 0);
-    let drainedNominal = targetGroups.reduce((sum, g) => sum + (previous[g.targetGroupArn]?.level === 0 ? nominalOf(g) : 0), 0);
+    let drainedNominal = targetGroups.reduce(
+      (sum, g) => sum + (previous[g.targetGroupArn]?.level === 0 ? nominalOf(g) : 0),
+      0,
+    );
 
     for (const g of targetGroups) {
       const configured = p.nominalWeights[g.label] ?? p.nominalWeights[g.targetGroupArn];
@@ -75,14 +94,19 @@ export const failoverPolicy: PolicyDefinition<FailoverParameters> = {
       if (seen) s.judgedMs = seen.startMs;
 
       if (g.healthyHostCount < p.minHealthyHosts) {
-        if (s.level > 0) notes.push(`${g.label} drained: ${g.healthyHostCount} healthy hosts, fewer than ${p.minHealthyHosts}`);
+        if (s.level > 0)
+          notes.push(
+            `${g.label} drained: ${g.healthyHostCount} healthy hosts, fewer than ${p.minHealthyHosts}`,
+          );
         s.level = 0;
         s.drainedMs = nowMs;
       } else if (seen && seen.rate > p.maxErrorRate) {
         const rate = `error rate ${(seen.rate * 100).toFixed(1)}% above ${(p.maxErrorRate * 100).toFixed(1)}%`;
         const alreadyDrained = s.level === 0;
         if (!alreadyDrained && drainedNominal + s.nominal > p.maxDrainedFraction * totalNominal) {
-          notes.push(`${g.label} kept: ${rate}, but draining it would drain more than ${p.maxDrainedFraction} of the nominal weight`);
+          notes.push(
+            `${g.label} kept: ${rate}, but draining it would drain more than ${p.maxDrainedFraction} of the nominal weight`,
+          );
         } else {
           if (!alreadyDrained) {
             notes.push(`${g.label} drained: ${rate}`);
@@ -99,7 +123,9 @@ export const failoverPolicy: PolicyDefinition<FailoverParameters> = {
     }
 
     const nextState = { groups } as unknown as JsonValue;
-    const weights = targetGroups.map((g) => groups[g.targetGroupArn].nominal * groups[g.targetGroupArn].level);
+    const weights = targetGroups.map(
+      (g) => groups[g.targetGroupArn].nominal * groups[g.targetGroupArn].level,
+    );
     if (!weights.some((w) => w > 0)) {
       return {
         weights: targetGroups.map((g) => g.currentWeight),
@@ -108,7 +134,14 @@ export const failoverPolicy: PolicyDefinition<FailoverParameters> = {
         reason: `every group breaches (${notes.join('; ')}); holding rather than draining them all`,
       };
     }
-    const drain = targetGroups.filter((g) => groups[g.targetGroupArn].level === 0).map((g) => g.targetGroupArn);
-    return { weights, drain, state: nextState, reason: notes.length > 0 ? notes.join('; ') : 'every group within its thresholds' };
+    const drain = targetGroups
+      .filter((g) => groups[g.targetGroupArn].level === 0)
+      .map((g) => g.targetGroupArn);
+    return {
+      weights,
+      drain,
+      state: nextState,
+      reason: notes.length > 0 ? notes.join('; ') : 'every group within its thresholds',
+    };
   },
 };

@@ -21,7 +21,9 @@ describe('the Erlang formulas and the oracle split', () => {
 
     const oracle = solveOracle({ groups: FLEET, lambda: 252 });
 
-    expect(splitQuantile(FLEET, oracle, 252)).toBeLessThan(splitQuantile(FLEET, capacitySplit, 252) * 0.95);
+    expect(splitQuantile(FLEET, oracle, 252)).toBeLessThan(
+      splitQuantile(FLEET, capacitySplit, 252) * 0.95,
+    );
     expect(oracle.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
   });
 

@@ -31,17 +31,39 @@ describe('the simulator', () => {
 
   it('counts convergence from the change until the split stays within 5% of the oracle', () => {
     const oracleSplit = Array.from({ length: 10 }, () => [0.5, 0.5]);
-    const shares = [[0.8, 0.2], [0.7, 0.3], [0.52, 0.48], [0.6, 0.4], [0.5, 0.5], [0.51, 0.49], [0.5, 0.5], [0.5, 0.5], [0.5, 0.5], [0.5, 0.5]];
+    const shares = [
+      [0.8, 0.2],
+      [0.7, 0.3],
+      [0.52, 0.48],
+      [0.6, 0.4],
+      [0.5, 0.5],
+      [0.51, 0.49],
+      [0.5, 0.5],
+      [0.5, 0.5],
+      [0.5, 0.5],
+      [0.5, 0.5],
+    ];
 
     expect(convergence(shares, oracleSplit, 0, 10)).toBe(4);
-    expect(convergence(shares.map(() => [1, 0]), oracleSplit, 0, 10)).toBeNull();
+    expect(
+      convergence(
+        shares.map(() => [1, 0]),
+        oracleSplit,
+        0,
+        10,
+      ),
+    ).toBeNull();
   });
 
   it('takes traffic off a degraded group within six minutes under the adaptive policy, end to end', () => {
     const s4 = scenarioById('S4');
     const cache = new OracleCache();
 
-    const adaptive = simulate(s4, policyController(adaptivePolicy), { seed: 3, minutes: 120, oracleCache: cache });
+    const adaptive = simulate(s4, policyController(adaptivePolicy), {
+      seed: 3,
+      minutes: 120,
+      oracleCache: cache,
+    });
     const best = simulate(s4, oracle(), { seed: 3, minutes: 120, oracleCache: cache });
 
     expect(adaptive.shares[59][1]).toBeGreaterThan(0.4);
@@ -53,7 +75,10 @@ describe('the simulator', () => {
   it('rolls a bad canary back within four minutes of its first visible minute, end to end', () => {
     const s8 = scenarioById('S8');
 
-    const result = simulate(s8, policyController(canaryPolicy, canaryParameters(s8)), { seed: 5, minutes: 45 });
+    const result = simulate(s8, policyController(canaryPolicy, canaryParameters(s8)), {
+      seed: 5,
+      minutes: 45,
+    });
 
     expect(result.extra.phase).toBe('rolled-back');
     expect(result.rollbackMinutes!).toBeLessThanOrEqual(4);

@@ -1,11 +1,18 @@
 import { PolicyInput, TargetGroupObservation } from '../../../lambda/contract';
 import { decide } from '../../../lambda/decide';
-import { AdaptiveParameters, adaptiveParameters, adaptivePolicy } from '../../../lambda/policies/adaptive';
+import {
+  AdaptiveParameters,
+  adaptiveParameters,
+  adaptivePolicy,
+} from '../../../lambda/policies/adaptive';
 import { group, input, minute, minutes, NOW_MS, sharesOf } from './observations';
 
 const defaults = adaptiveParameters.parse({});
-const run = (overrides: object, groups: readonly TargetGroupObservation[], extra: Partial<PolicyInput<AdaptiveParameters>> = {}) =>
-  adaptivePolicy.decide(input(adaptiveParameters.parse(overrides), groups, extra));
+const run = (
+  overrides: object,
+  groups: readonly TargetGroupObservation[],
+  extra: Partial<PolicyInput<AdaptiveParameters>> = {},
+) => adaptivePolicy.decide(input(adaptiveParameters.parse(overrides), groups, extra));
 
 /** Two groups of three hosts with the same load; A answers in 40 ms, B in 100 ms. */
 function fastAndSlow(weights: [number, number] = [500, 500]) {
@@ -92,7 +99,11 @@ describe('adaptive policy', () => {
       const fresh = minute(nowMs - 3 * 60_000, clean);
       history = { A: [...history.A.slice(1), fresh], B: [...history.B.slice(1), fresh] };
       const weights = output.weights.map((w) => Math.round(w * 1000));
-      output = run({}, [group('A', weights[0], 10, history.A), group('B', weights[1], 3, history.B)], { state: output.state, nowMs });
+      output = run(
+        {},
+        [group('A', weights[0], 10, history.A), group('B', weights[1], 3, history.B)],
+        { state: output.state, nowMs },
+      );
       shares.push(sharesOf(output.weights)[1]);
     }
 
@@ -104,14 +115,23 @@ describe('adaptive policy', () => {
   it('reads errors with very slow successes as overload: less traffic, but no learned error rate', () => {
     const learned = run({}, fastAndSlow());
     const later = NOW_MS + 60_000;
-    const overloaded = minute(later - 3 * 60_000, { requests: 3000, errors: 900, latencyMs: 7000, hosts: 3 });
+    const overloaded = minute(later - 3 * 60_000, {
+      requests: 3000,
+      errors: 900,
+      latencyMs: 7000,
+      hosts: 3,
+    });
     const calm = minute(later - 3 * 60_000, { requests: 3000, latencyMs: 40, hosts: 3 });
     const current = learned.weights.map((w) => Math.round(w * 1000));
 
-    const output = run({}, [group('A', current[0], 3, [calm]), group('B', current[1], 3, [overloaded])], {
-      state: learned.state,
-      nowMs: later,
-    });
+    const output = run(
+      {},
+      [group('A', current[0], 3, [calm]), group('B', current[1], 3, [overloaded])],
+      {
+        state: learned.state,
+        nowMs: later,
+      },
+    );
 
     expect(sharesOf(output.weights)[1]).toBeLessThan(sharesOf(current)[1]);
     const state = output.state as { groups: Record<string, { errorRate: number }> };
@@ -139,7 +159,10 @@ describe('adaptive policy', () => {
   });
 
   it('follows healthy hosts on a network load balancer, which publishes no load or latency', () => {
-    const groups = [group('A', 500, 6, minutes(3, { requests: 0 })), group('B', 500, 2, minutes(3, { requests: 0 }))];
+    const groups = [
+      group('A', 500, 6, minutes(3, { requests: 0 })),
+      group('B', 500, 2, minutes(3, { requests: 0 })),
+    ];
 
     const output = run({}, groups, { loadBalancerType: 'network' });
 

@@ -2,9 +2,15 @@ import { JsonValue, PolicyInput, TargetGroupObservation } from '../../../lambda/
 import { canaryParameters, CanaryParameters, canaryPolicy } from '../../../lambda/policies/canary';
 import { group, input, minutes, MinuteSpec, NOW_MS } from './observations';
 
-const parameters = canaryParameters.parse({ canaryTargetGroup: 'D', baselineTargetGroup: 'A', rollbackAlarms: ['web-5xx'] });
-const run = (groups: readonly TargetGroupObservation[], extra: Partial<PolicyInput<CanaryParameters>> = {}) =>
-  canaryPolicy.decide(input(parameters, groups, extra));
+const parameters = canaryParameters.parse({
+  canaryTargetGroup: 'D',
+  baselineTargetGroup: 'A',
+  rollbackAlarms: ['web-5xx'],
+});
+const run = (
+  groups: readonly TargetGroupObservation[],
+  extra: Partial<PolicyInput<CanaryParameters>> = {},
+) => canaryPolicy.decide(input(parameters, groups, extra));
 
 /** A step that began `minutesAgo` before now; minutes visible three minutes late. */
 function stepState(step: number, minutesAgo: number): JsonValue {
@@ -12,7 +18,12 @@ function stepState(step: number, minutesAgo: number): JsonValue {
 }
 
 /** Baseline A, another group B and canary D, with `count` visible minutes since the step began. */
-function fleet(canary: MinuteSpec, count = 5, canaryWeight = 20, baseline: MinuteSpec = { requests: 6000, latencyMs: 50 }) {
+function fleet(
+  canary: MinuteSpec,
+  count = 5,
+  canaryWeight = 20,
+  baseline: MinuteSpec = { requests: 6000, latencyMs: 50 },
+) {
   return [
     group('A', 400, 4, minutes(count, baseline)),
     group('B', 300, 3, minutes(count, { requests: 4500, latencyMs: 35 })),
@@ -31,7 +42,9 @@ describe('canary policy', () => {
   });
 
   it('rolls the canary back to 0 and drains it when its error rate is more than a point above the baseline', () => {
-    const output = run(fleet({ requests: 300, errors: 9, latencyMs: 50 }, 2), { state: stepState(0, 6) });
+    const output = run(fleet({ requests: 300, errors: 9, latencyMs: 50 }, 2), {
+      state: stepState(0, 6),
+    });
 
     expect(output.weights).toEqual([400, 300, 0]);
     expect(output.drain).toEqual([D_ARN]);
@@ -40,7 +53,9 @@ describe('canary policy', () => {
   });
 
   it('tolerates an error rate within a point of the baseline', () => {
-    const output = run(fleet({ requests: 300, errors: 2, latencyMs: 50 }, 2), { state: stepState(0, 6) });
+    const output = run(fleet({ requests: 300, errors: 2, latencyMs: 50 }, 2), {
+      state: stepState(0, 6),
+    });
 
     expect(output.weights).toEqual([400, 300, 20]);
     expect(output.drain).toBeUndefined();
@@ -54,13 +69,19 @@ describe('canary policy', () => {
   });
 
   it('does not roll back on a latency ratio above the limit when the difference is under the margin', () => {
-    const output = run(fleet({ requests: 300, latencyMs: 4 }, 2, 20, { requests: 6000, latencyMs: 2 }), { state: stepState(0, 6) });
+    const output = run(
+      fleet({ requests: 300, latencyMs: 4 }, 2, 20, { requests: 6000, latencyMs: 2 }),
+      { state: stepState(0, 6) },
+    );
 
     expect(output.weights[2]).toBe(20);
   });
 
   it('rolls back when a named alarm is in ALARM, whatever the data says', () => {
-    const output = run(fleet({ requests: 300, latencyMs: 50 }, 2), { state: stepState(0, 6), alarms: { 'web-5xx': 'ALARM' } });
+    const output = run(fleet({ requests: 300, latencyMs: 50 }, 2), {
+      state: stepState(0, 6),
+      alarms: { 'web-5xx': 'ALARM' },
+    });
 
     expect(output.weights[2]).toBe(0);
     expect(output.reason).toMatch(/web-5xx/);
@@ -98,7 +119,9 @@ describe('canary policy', () => {
   });
 
   it('promotes the canary in the baseline place after the last step passes', () => {
-    const output = run(fleet({ requests: 6000, latencyMs: 50 }, 5, 400), { state: stepState(3, 9) });
+    const output = run(fleet({ requests: 6000, latencyMs: 50 }, 5, 400), {
+      state: stepState(3, 9),
+    });
 
     expect(output.weights).toEqual([0, 300, 400]);
     expect(output.drain).toEqual([A_ARN]);
@@ -106,7 +129,12 @@ describe('canary policy', () => {
   });
 
   it('stays rolled back on later runs, even when the canary looks fine', () => {
-    const rolledBack = { phase: 'rolled-back', step: 1, stepStartMs: NOW_MS - 600_000, verdict: 'canary error rate 3.00%' };
+    const rolledBack = {
+      phase: 'rolled-back',
+      step: 1,
+      stepStartMs: NOW_MS - 600_000,
+      verdict: 'canary error rate 3.00%',
+    };
 
     const output = run(fleet({ requests: 0 }, 5, 0), { state: rolledBack });
 
@@ -118,11 +146,17 @@ describe('canary policy', () => {
     const output = run(fleet({ requests: 0 }).slice(0, 2));
 
     expect(output.hold).toBe(true);
-    expect(output.reason).toMatch(/canaryTargetGroup "D" and baselineTargetGroup "A" must name two different groups of this action \(A, B\)/);
+    expect(output.reason).toMatch(
+      /canaryTargetGroup "D" and baselineTargetGroup "A" must name two different groups of this action \(A, B\)/,
+    );
   });
 
   it('rejects steps that do not rise', () => {
-    const result = canaryParameters.safeParse({ canaryTargetGroup: 'D', baselineTargetGroup: 'A', steps: [0.5, 0.25] });
+    const result = canaryParameters.safeParse({
+      canaryTargetGroup: 'D',
+      baselineTargetGroup: 'A',
+      steps: [0.5, 0.25],
+    });
 
     expect(result.success).toBe(false);
     expect(result.error?.issues[0].message).toBe('steps must rise');

@@ -5,7 +5,9 @@ describe('capacity policy', () => {
   it('weights each group by its healthy hosts times its configured capacity per host', () => {
     const parameters = capacityParameters.parse({ hostCapacities: { A: 40, B: 60 } });
 
-    const output = capacityPolicy.decide(input(parameters, [group('A', 1, 4, []), group('B', 1, 3, [])]));
+    const output = capacityPolicy.decide(
+      input(parameters, [group('A', 1, 4, []), group('B', 1, 3, [])]),
+    );
 
     expect(output.weights).toEqual([160, 180]);
   });
@@ -40,15 +42,22 @@ describe('capacity policy', () => {
 
   it('counts every healthy host the same on a network load balancer, which publishes no latency', () => {
     const parameters = capacityParameters.parse({});
-    const groups = [group('A', 1, 5, minutes(2, { requests: 0 })), group('B', 1, 2, minutes(2, { requests: 0 }))];
+    const groups = [
+      group('A', 1, 5, minutes(2, { requests: 0 })),
+      group('B', 1, 2, minutes(2, { requests: 0 })),
+    ];
 
-    const output = capacityPolicy.decide(input(parameters, groups, { loadBalancerType: 'network' }));
+    const output = capacityPolicy.decide(
+      input(parameters, groups, { loadBalancerType: 'network' }),
+    );
 
     expect(output.weights).toEqual([5, 2]);
   });
 
   it('holds when no group has a healthy host', () => {
-    const output = capacityPolicy.decide(input(capacityParameters.parse({}), [group('A', 7, 0, []), group('B', 3, 0, [])]));
+    const output = capacityPolicy.decide(
+      input(capacityParameters.parse({}), [group('A', 7, 0, []), group('B', 3, 0, [])]),
+    );
 
     expect(output.hold).toBe(true);
     expect(output.weights).toEqual([7, 3]);

@@ -12,13 +12,26 @@ export interface MinuteSpec {
 }
 
 /** `count` minutes ending three minutes before now, oldest first, all like `spec`. */
-export function minutes(count: number, spec: MinuteSpec, endMs = NOW_MS - 3 * 60_000): MinuteObservation[] {
+export function minutes(
+  count: number,
+  spec: MinuteSpec,
+  endMs = NOW_MS - 3 * 60_000,
+): MinuteObservation[] {
   return Array.from({ length: count }, (_, k) => minute(endMs - (count - 1 - k) * 60_000, spec));
 }
 
 export function minute(startMs: number, spec: MinuteSpec): MinuteObservation {
   if (spec.requests === 0) {
-    return { startMs, noData: true, requestCount: null, http5xxCount: null, latencyAvgMs: null, latencyP99Ms: null, healthyHostCount: null, custom: {} };
+    return {
+      startMs,
+      noData: true,
+      requestCount: null,
+      http5xxCount: null,
+      latencyAvgMs: null,
+      latencyP99Ms: null,
+      healthyHostCount: null,
+      custom: {},
+    };
   }
   return {
     startMs,
@@ -32,7 +45,12 @@ export function minute(startMs: number, spec: MinuteSpec): MinuteObservation {
   };
 }
 
-export function group(label: string, weight: number, hosts: number, visible: readonly MinuteObservation[]): TargetGroupObservation {
+export function group(
+  label: string,
+  weight: number,
+  hosts: number,
+  visible: readonly MinuteObservation[],
+): TargetGroupObservation {
   return {
     targetGroupArn: `arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/${label}/0123456789abcdef`,
     label,
@@ -42,7 +60,11 @@ export function group(label: string, weight: number, hosts: number, visible: rea
   };
 }
 
-export function input<P>(parameters: P, targetGroups: readonly TargetGroupObservation[], extra: Partial<PolicyInput<P>> = {}): PolicyInput<P> {
+export function input<P>(
+  parameters: P,
+  targetGroups: readonly TargetGroupObservation[],
+  extra: Partial<PolicyInput<P>> = {},
+): PolicyInput<P> {
   return {
     nowMs: NOW_MS,
     actionId: 'web-default',
