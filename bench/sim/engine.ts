@@ -111,7 +111,9 @@ export function uniform(engine: Engine, k: number): number {
   return a * INV_2_32;
 }
 
-/** Serves every request that arrives before `end` (seconds), recording into the minute's histograms. */
+/**
+ * Serves every request that arrives before `end` (seconds), recording into the minute's histograms.
+ */
 export function serveUntil(e: Engine, end: number): void {
   const n = e.groupCount;
   const B = BUCKETS;

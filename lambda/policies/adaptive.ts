@@ -20,30 +20,52 @@ import {
 
 export const adaptiveParameters = z
   .object({
-    /** Fraction of the gap to the target split closed per run; capacity barely moves with traffic, so 0.5 converges. Default 0.5. */
+    /**
+     * Fraction of the gap to the target split closed per run, lowered further when the metrics'
+     * delay makes it unstable (see `stableGain`). Default 0.5.
+     */
     gain: z.number().gt(0).max(1).default(0.5),
     /** Weight of the newest minute in the smoothed estimates (0–1]. Default 0.5. */
     smoothing: z.number().gt(0).max(1).default(0.5),
     /** Latency an error counts as, in ms, so that fast failures never look fast. Default 2000. */
     errorPenaltyMs: z.number().min(0).max(60_000).default(2000),
-    /** Largest share any one group is steered to, so one group's failure never takes most traffic down. Default 0.6. */
+    /**
+     * Largest share any one group is steered to, so one group's failure never takes most traffic
+     * down. Default 0.6.
+     */
     maxShare: z.number().gt(0).max(1).default(0.6),
-    /** Highest utilisation the target split plans for any group, leaving room for estimate error. Default 0.8. */
+    /**
+     * Highest utilisation the target split plans for any group, leaving room for estimate error.
+     * Default 0.8.
+     */
     maxUtilisation: z.number().gt(0).max(0.99).default(0.8),
     /**
      * A minute whose successful requests took longer than this multiple of the group's learned
-     * service time, with errors, reads as overload (capacity exceeded), not as a failing group. Default 3.
+     * service time, with errors, reads as overload (capacity exceeded), not as a failing group.
+     * Default 3.
      */
     overloadLatencyFactor: z.number().min(1).max(100).default(3),
-    /** Error rate above which a group is cut at once to its target instead of stepping. Default 0.05. */
+    /**
+     * Error rate above which a group is cut at once to its target instead of stepping. Default
+     * 0.05.
+     */
     fastCutErrorRate: z.number().min(0).max(1).default(0.05),
-    /** Largest rise of a group's share per run after an error cut, so it is restored slowly. Default 0.05. */
+    /**
+     * Largest rise of a group's share per run after an error cut, so it is restored slowly. Default
+     * 0.05.
+     */
     restoreStep: z.number().gt(0).max(1).default(0.05),
     /** Minutes a group is restored slowly after its last error cut. Default 10. */
     restoreMinutes: z.number().int().min(0).max(120).default(10),
-    /** Smallest share of every group with healthy hosts, so it keeps producing metrics (0–0.2). Default 0.02. */
+    /**
+     * Smallest share of every group with healthy hosts, so it keeps producing metrics (0–0.2).
+     * Default 0.02.
+     */
     floor: z.number().min(0).max(0.2).default(0.02),
-    /** The smaller floor of a group failing more than `fastCutErrorRate`: enough to see it recover. Default 0.005. */
+    /**
+     * The smaller floor of a group failing more than `fastCutErrorRate`: enough to see it recover.
+     * Default 0.005.
+     */
     failingFloor: z.number().min(0).max(0.2).default(0.005),
     /** No change unless some group's share moves by more than this (0–0.2). Default 0.02. */
     deadband: z.number().min(0).max(0.2).default(0.02),
@@ -116,7 +138,8 @@ function read(
       overloaded: true,
     };
   }
-  // Each host as a single-server queue: latency = 1 / (capacity − load), so capacity = load + 1/latency.
+  // Each host as a single-server queue: latency = 1 / (capacity − load), so capacity = load +
+  // 1/latency.
   return {
     hostCapacity: perHost * (1 - errorRate) + 1000 / okLatencyMs,
     errorRate,
@@ -142,7 +165,8 @@ export const adaptivePolicy: PolicyDefinition<AdaptiveParameters> = {
         if (estimate && minute.startMs <= estimate.learnedMs) continue;
         const seen = read(minute, g.healthyHostCount, estimate, p);
         if (!seen) continue;
-        // A minute that began before the last cut shows the old weights: the cut already answered it.
+        // A minute that began before the last cut shows the old weights: the cut already answered
+        // it.
         if (estimate && seen.overloaded && minute.startMs < estimate.cutMs) {
           estimate.learnedMs = minute.startMs;
           continue;
@@ -182,7 +206,8 @@ export const adaptivePolicy: PolicyDefinition<AdaptiveParameters> = {
     const known = targetGroups.map((g) => groups[g.targetGroupArn]);
     const nextState = { groups } as unknown as JsonValue;
     if (!known.some(Boolean) || totalRequestsPerSecond <= 0) {
-      // Without traffic data (an NLB, or no visible minute yet) healthy hosts are all there is to go on.
+      // Without traffic data (an NLB, or no visible minute yet) healthy hosts are all there is to
+      // go on.
       const hosts = targetGroups.map((g) => g.healthyHostCount);
       if (!hosts.some((h) => h > 0)) {
         return {
@@ -200,16 +225,17 @@ export const adaptivePolicy: PolicyDefinition<AdaptiveParameters> = {
     }
 
     const target = targetSplit(targetGroups, known, totalRequestsPerSecond, p);
+    const gain = Math.min(p.gain, stableGain(targetGroups, nowMs));
     const current = sharesOf(targetGroups.map((g) => g.currentWeight));
     const fixed = current.map((c, i) => {
       if (target[i] < c && cut[i]) return target[i];
       const restoring =
         known[i] !== undefined && nowMs - known[i]!.cutMs < p.restoreMinutes * 60_000;
-      const step = c + p.gain * (target[i] - c);
+      const step = c + gain * (target[i] - c);
       return restoring && step > c + p.restoreStep ? c + p.restoreStep : undefined;
     });
     const stepped = current.map((c, i) =>
-      fixed[i] === undefined ? c + p.gain * (target[i] - c) : 0,
+      fixed[i] === undefined ? c + gain * (target[i] - c) : 0,
     );
     // Cut and slowly restored groups land exactly where they must; the others share the rest.
     const fixedTotal = fixed.reduce<number>((s, f) => s + (f ?? 0), 0);
@@ -229,11 +255,22 @@ export const adaptivePolicy: PolicyDefinition<AdaptiveParameters> = {
     }
     return {
       weights,
-      reason: `stepping ${p.gain} of the way to the capacity split ${split}`,
+      reason: `stepping ${gain.toFixed(2)} of the way to the capacity split ${split}`,
       state: nextState,
     };
   },
 };
+
+/**
+ * 90% of the largest gain that is stable at the delay the metrics show: a loop correcting K of an
+ * error it sees d minutes late is stable for K < 2·sin(π / (2(2d + 1))).
+ */
+export function stableGain(targetGroups: readonly TargetGroupObservation[], nowMs: number): number {
+  const newestStartMs = Math.max(...targetGroups.flatMap((g) => g.minutes.map((m) => m.startMs)));
+  if (!Number.isFinite(newestStartMs)) return 1;
+  const delayMinutes = Math.max(0, (nowMs - newestStartMs - 60_000) / 60_000);
+  return 0.9 * 2 * Math.sin(Math.PI / (2 * (2 * delayMinutes + 1)));
+}
 
 /** Requests per second over all groups in the newest minute every group with traffic shows. */
 function newestLoad(targetGroups: readonly TargetGroupObservation[]): number {
@@ -264,7 +301,8 @@ function targetSplit(
   const errors = known.map((k) => k?.errorRate ?? 0);
   const hosts = targetGroups.map((g) => g.healthyHostCount);
   const live = hosts.map((h) => h > 0);
-  // When the working groups together are busier than maxUtilisation, plan each just above their level.
+  // When the working groups together are busier than maxUtilisation, plan each just above their
+  // level.
   const isWorking = live.map((l, i) => l && errors[i] < p.fastCutErrorRate);
   const workingCapacity = capacity.reduce((s, k, i) => s + (isWorking[i] ? k * hosts[i] : 0), 0);
   const fleetUtilisation = workingCapacity > 0 ? lambda / workingCapacity : 1;
@@ -314,7 +352,9 @@ function capShares(shares: readonly number[], maxShare: number): number[] {
   return result;
 }
 
-/** Modelled p99 in ms; a split that loads a group past `maxUtilisation` scores worse the further. */
+/**
+ * Modelled p99 in ms; a split that loads a group past `maxUtilisation` scores worse the further.
+ */
 function modelQuantile(
   shares: readonly number[],
   capacity: readonly number[],

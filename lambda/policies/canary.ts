@@ -23,7 +23,8 @@ export const canaryParameters = z
     baselineTargetGroup: z.string().min(1),
     /**
      * The canary's weight at each step as a fraction of the baseline's, rising; each rise must move
-     * the canary's share by more than the guardrails' deadband to be written. Default 5%, 25%, 50%, 100%.
+     * the canary's share by more than the guardrails' deadband to be written. Default 5%, 25%, 50%,
+     * 100%.
      */
     steps: z
       .array(z.number().gt(0).max(1))
@@ -37,11 +38,19 @@ export const canaryParameters = z
     minCanaryRequests: z.number().int().min(1).default(200),
     /** Baseline requests the analysis needs in the same minutes. Default 200. */
     minBaselineRequests: z.number().int().min(1).default(200),
-    /** Largest tolerated rise of the canary's error rate over the baseline's (0–1). Default 0.01. */
+    /**
+     * Largest tolerated rise of the canary's error rate over the baseline's (0–1). Default 0.01.
+     */
     maxErrorRateIncrease: z.number().min(0).max(1).default(0.01),
-    /** Largest tolerated ratio of the canary's average latency of successes to the baseline's. Default 1.2. */
+    /**
+     * Largest tolerated ratio of the canary's average latency of successes to the baseline's.
+     * Default 1.2.
+     */
     maxLatencyRatio: z.number().min(1).default(1.2),
-    /** Largest tolerated ratio of p99s (where CloudWatch serves them), judged on `minP99Requests`. Default 1.5. */
+    /**
+     * Largest tolerated ratio of p99s (where CloudWatch serves them), judged on `minP99Requests`.
+     * Default 1.5.
+     */
     maxP99Ratio: z.number().min(1).default(1.5),
     /** Canary requests a p99 comparison needs, as p99s of few requests are noise. Default 1000. */
     minP99Requests: z.number().int().min(1).default(1000),
@@ -49,7 +58,10 @@ export const canaryParameters = z
     latencyMarginMs: z.number().min(0).default(5),
     /** CloudWatch alarms that roll the canary back when in ALARM. Default none. */
     rollbackAlarms: z.array(z.string().min(1)).default([]),
-    /** On promotion, drain the baseline so the canary takes its place; false keeps both. Default true. */
+    /**
+     * On promotion, drain the baseline so the canary takes its place; false keeps both. Default
+     * true.
+     */
     drainBaselineOnPromotion: z.boolean().default(true),
   })
   .strict();
@@ -61,7 +73,9 @@ interface CanaryState {
   readonly phase: Phase;
   /** Index into `steps`. */
   readonly step: number;
-  /** When the current step's weights were set; minutes starting before this belong to older steps. */
+  /**
+   * When the current step's weights were set; minutes starting before this belong to older steps.
+   */
   readonly stepStartMs: number;
   /** Why the canary was rolled back or promoted. */
   readonly verdict: string;

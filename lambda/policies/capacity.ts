@@ -7,9 +7,15 @@ import { JsonValue, PolicyDefinition, TargetGroupObservation } from '../contract
 
 export const capacityParameters = z
   .object({
-    /** Requests per second one host serves, by target group label or ARN; groups not named are learned or assumed typical. */
+    /**
+     * Requests per second one host serves, by target group label or ARN; groups not named are
+     * learned or assumed typical.
+     */
     hostCapacities: z.record(z.string(), z.number().gt(0)).default({}),
-    /** Learn a group's per-host capacity from its load and latency where none is configured. Default true. */
+    /**
+     * Learn a group's per-host capacity from its load and latency where none is configured. Default
+     * true.
+     */
     learn: z.boolean().default(true),
     /** Weight of the newest minute in a learned capacity (0–1]. Default 0.3. */
     smoothing: z.number().gt(0).max(1).default(0.3),

@@ -10,7 +10,10 @@ export const failoverParameters = z
   .object({
     /** A group with fewer healthy hosts than this is drained. Default 1. */
     minHealthyHosts: z.number().int().min(1).default(1),
-    /** A group whose newest visible minute fails more than this share of requests is drained (0–1). Default 0.05. */
+    /**
+     * A group whose newest visible minute fails more than this share of requests is drained (0–1).
+     * Default 0.05.
+     */
     maxErrorRate: z.number().min(0).max(1).default(0.05),
     /** Requests a minute needs before its error rate is judged. Default 50. */
     minRequests: z.number().int().min(1).default(50),
@@ -24,7 +27,10 @@ export const failoverParameters = z
      * Default 0.5.
      */
     maxDrainedFraction: z.number().min(0).max(1).default(0.5),
-    /** Nominal weights by target group label or ARN; groups not named keep the weight they had at the first run. */
+    /**
+     * Nominal weights by target group label or ARN; groups not named keep the weight they had at
+     * the first run.
+     */
     nominalWeights: z.record(z.string(), z.number().min(0)).default({}),
   })
   .strict();

@@ -4,10 +4,13 @@ import {
   AdaptiveParameters,
   adaptiveParameters,
   adaptivePolicy,
+  stableGain,
 } from '../../../lambda/policies/adaptive';
 import { group, input, minute, minutes, NOW_MS, sharesOf } from './observations';
 
 const defaults = adaptiveParameters.parse({});
+/** A clock only a minute past the newest visible minute, so no gain is too high for the delay. */
+const FRESH = { nowMs: NOW_MS - 2 * 60_000 };
 const run = (
   overrides: object,
   groups: readonly TargetGroupObservation[],
@@ -32,10 +35,34 @@ describe('adaptive policy', () => {
   });
 
   it('closes only the gain fraction of the gap to its target split each run', () => {
-    const slow = sharesOf(run({ gain: 0.2 }, fastAndSlow()).weights)[0] - 0.5;
-    const fast = sharesOf(run({ gain: 0.8 }, fastAndSlow()).weights)[0] - 0.5;
+    const slow = sharesOf(run({ gain: 0.2 }, fastAndSlow(), FRESH).weights)[0] - 0.5;
+    const fast = sharesOf(run({ gain: 0.8 }, fastAndSlow(), FRESH).weights)[0] - 0.5;
 
     expect(fast / slow).toBeCloseTo(4, 6);
+  });
+
+  it('lowers its gain below the stability limit of the delay its metrics show', () => {
+    const fresh = sharesOf(run({ gain: 1 }, fastAndSlow(), FRESH).weights)[0] - 0.5;
+    const stale = [
+      group(
+        'A',
+        500,
+        3,
+        minutes(3, { requests: 3000, latencyMs: 40, hosts: 3 }, NOW_MS - 6 * 60_000),
+      ),
+      group(
+        'B',
+        500,
+        3,
+        minutes(3, { requests: 3000, latencyMs: 100, hosts: 3 }, NOW_MS - 6 * 60_000),
+      ),
+    ];
+
+    const late = sharesOf(run({ gain: 1 }, stale).weights)[0] - 0.5;
+
+    // Minutes ending 5 min before now: the stable gain is 2·sin(π/22) ≈ 0.28, and 90% of it is used.
+    expect(stableGain(stale, NOW_MS)).toBeCloseTo(0.9 * 2 * Math.sin(Math.PI / 22), 2);
+    expect(late / fresh).toBeLessThan(0.5);
   });
 
   it('keeps every group with healthy hosts at or above the floor', () => {
@@ -45,16 +72,16 @@ describe('adaptive policy', () => {
       group('B', 500, 3, minutes(3, { requests: 60, latencyMs: 3000, hosts: 3 })),
     ];
 
-    const shares = sharesOf(run({ gain: 1, floor: 0.05, maxShare: 1 }, groups).weights);
+    const shares = sharesOf(run({ gain: 1, floor: 0.05, maxShare: 1 }, groups, FRESH).weights);
 
     expect(shares[1]).toBeCloseTo(0.05, 9);
   });
 
   it('keeps the current weights when no share would move by more than the deadband', () => {
-    const first = run({ gain: 1 }, fastAndSlow());
+    const first = run({ gain: 1 }, fastAndSlow(), FRESH);
     const settled = first.weights.map((w) => Math.round(w * 1000)) as [number, number];
 
-    const again = run({ gain: 1 }, fastAndSlow(settled), { state: first.state });
+    const again = run({ gain: 1 }, fastAndSlow(settled), { ...FRESH, state: first.state });
 
     expect(again.weights).toEqual(sharesOf(settled));
   });
@@ -76,8 +103,8 @@ describe('adaptive policy', () => {
       group('B', 500, 3, minutes(3, { requests: 3000, errors: 1500, latencyMs: 27, hosts: 3 })),
     ];
 
-    const gentle = sharesOf(run({ gain: 0.1 }, groups).weights)[1];
-    const full = sharesOf(run({ gain: 1 }, groups).weights)[1];
+    const gentle = sharesOf(run({ gain: 0.1 }, groups, FRESH).weights)[1];
+    const full = sharesOf(run({ gain: 1 }, groups, FRESH).weights)[1];
 
     // A alone cannot take all of B's traffic, so B keeps more than its failing floor.
     expect(gentle).toBeCloseTo(full, 9);
@@ -153,7 +180,7 @@ describe('adaptive policy', () => {
       group('B', 500, 1, minutes(3, { requests: 3000, latencyMs: 500, hosts: 1 })),
     ];
 
-    const shares = sharesOf(run({ gain: 1, maxShare: 0.7 }, groups).weights);
+    const shares = sharesOf(run({ gain: 1, maxShare: 0.7 }, groups, FRESH).weights);
 
     expect(shares[0]).toBeLessThanOrEqual(0.7 + 1e-9);
   });
