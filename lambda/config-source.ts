@@ -4,7 +4,7 @@
  * SSM parameter named by `CONTROLLER_CONFIG_PARAMETER`.
  */
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { z } from 'zod';
+import type { $ZodError } from 'zod/v4/core';
 import { callAws, defaultRetryPolicy, RetryPolicy } from './aws-call';
 import { ControllerConfig, controllerConfigSchema } from './contract';
 
@@ -22,7 +22,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
 }
 
 /** One line per problem: the path, what is wrong, and the value received where there is one. */
-export function formatIssues(error: z.ZodError, input: unknown): string {
+export function formatIssues(error: $ZodError, input: unknown): string {
   return error.issues
     .map((issue) => {
       const path = formatPath(issue.path);

@@ -5,7 +5,11 @@
  * Untrusted input (configuration, invoke events) is parsed with these zod schemas; the TypeScript
  * types are inferred from them, so there is one definition of each shape.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import type { $ZodType } from 'zod/v4/core';
+
+// zod/mini loads no locale until told: the English one gives every rule its message.
+z.config(z.locales.en());
 
 /** AWS's limit on a weighted forward action's weights. */
 export const MAX_WEIGHT = 999;
@@ -16,95 +20,124 @@ export const MAX_TARGET_GROUPS_PER_ACTION = 5;
 // Configuration (written by lib/, read by lambda/)
 // ---------------------------------------------------------------------------------------------
 
+// zod/mini rather than zod: the same parsing and messages, but a bundle that imports only what it
+// uses, which keeps the controller's cold start close to that of the SDK clients alone.
+const nonEmptyString = () => z.string().check(z.minLength(1));
+const weightSchema = () => z.int().check(z.gte(0), z.lte(MAX_WEIGHT));
+
 export const loadBalancerTypeSchema = z.enum(['application', 'network']);
 export type LoadBalancerType = z.infer<typeof loadBalancerTypeSchema>;
 
 /** An extra CloudWatch metric the policy reads for a target group, e.g. an application's own. */
 export const customMetricSchema = z.object({
   /** The key under which the policy sees the metric's values. */
-  key: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,62}$/, 'a key starts with a letter and holds letters, digits and underscores'),
-  namespace: z.string().min(1),
-  metricName: z.string().min(1),
-  dimensions: z.record(z.string(), z.string()).default({}),
+  key: z
+    .string()
+    .check(
+      z.regex(
+        /^[A-Za-z][A-Za-z0-9_]{0,62}$/,
+        'a key starts with a letter and holds letters, digits and underscores',
+      ),
+    ),
+  namespace: nonEmptyString(),
+  metricName: nonEmptyString(),
+  dimensions: z._default(z.record(z.string(), z.string()), {}),
   /** A CloudWatch statistic: Sum, Average, Minimum, Maximum, SampleCount or pNN. */
-  statistic: z.string().min(1).default('Average'),
+  statistic: z._default(nonEmptyString(), 'Average'),
 });
 export type CustomMetric = z.infer<typeof customMetricSchema>;
 
 export const targetGroupConfigSchema = z.object({
-  targetGroupArn: z.string().startsWith('arn:', 'a target group ARN starts with "arn:"'),
+  targetGroupArn: z.string().check(z.startsWith('arn:', 'a target group ARN starts with "arn:"')),
   /** A short label for logs, metrics and the dashboard, e.g. "on-demand". */
-  label: z.string().min(1).max(64),
+  label: z.string().check(z.minLength(1), z.maxLength(64)),
   /**
    * CloudWatch dimension values: `LoadBalancer` is `app/NAME/ID` or `net/NAME/ID`,
    * `TargetGroup` is `targetgroup/NAME/ID`.
    */
   dimensions: z.object({
-    LoadBalancer: z.string().min(1),
-    TargetGroup: z.string().startsWith('targetgroup/', 'a TargetGroup dimension starts with "targetgroup/"'),
+    LoadBalancer: nonEmptyString(),
+    TargetGroup: z
+      .string()
+      .check(z.startsWith('targetgroup/', 'a TargetGroup dimension starts with "targetgroup/"')),
   }),
-  customMetrics: z.array(customMetricSchema).default([]),
+  customMetrics: z._default(z.array(customMetricSchema), []),
 });
 export type TargetGroupConfig = z.infer<typeof targetGroupConfigSchema>;
 
 /** One weighted forward action the controller steers: a listener's default action or a rule's. */
 export const steeredActionSchema = z.object({
   /** A stable id for state, logs and metrics, e.g. "web-default" or "web-api-rule". */
-  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'an id holds letters, digits, ".", "_" and "-" (at most 64)'),
+  id: z
+    .string()
+    .check(
+      z.regex(
+        /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/,
+        'an id holds letters, digits, ".", "_" and "-" (at most 64)',
+      ),
+    ),
   loadBalancerType: loadBalancerTypeSchema,
-  listenerArn: z.string().startsWith('arn:', 'a listener ARN starts with "arn:"'),
+  listenerArn: z.string().check(z.startsWith('arn:', 'a listener ARN starts with "arn:"')),
   /** Set to steer a listener rule; unset to steer the listener's default action. */
-  ruleArn: z.string().startsWith('arn:', 'a rule ARN starts with "arn:"').optional(),
-  targetGroups: z.array(targetGroupConfigSchema).min(1).max(MAX_TARGET_GROUPS_PER_ACTION),
+  ruleArn: z.optional(z.string().check(z.startsWith('arn:', 'a rule ARN starts with "arn:"'))),
+  targetGroups: z
+    .array(targetGroupConfigSchema)
+    .check(z.minLength(1), z.maxLength(MAX_TARGET_GROUPS_PER_ACTION)),
   /**
    * The weights the CloudFormation template declares, in `targetGroups` order. A deploy resets the
    * live action to these; when the controller sees exactly them, it restores what it last wrote.
    */
-  templateWeights: z.array(z.number().int().min(0).max(MAX_WEIGHT)).optional(),
+  templateWeights: z.optional(z.array(weightSchema())),
 });
 export type SteeredAction = z.infer<typeof steeredActionSchema>;
 
 export const guardrailsSchema = z.object({
   /** Smallest share (0–0.2) every group the policy keeps live gets, so it keeps producing metrics. */
-  minShare: z.number().min(0).max(0.2).default(0.02),
+  minShare: z._default(z.number().check(z.gte(0), z.lte(0.2)), 0.02),
   /** Largest rise of a group's share in one run (0.01–1); cuts are not limited. */
-  maxStepUp: z.number().min(0.01).max(1).default(0.1),
+  maxStepUp: z._default(z.number().check(z.gte(0.01), z.lte(1)), 0.1),
   /** No write unless some group's share moves by more than this (0–0.2). */
-  deadband: z.number().min(0).max(0.2).default(0.01),
+  deadband: z._default(z.number().check(z.gte(0), z.lte(0.2)), 0.01),
   /** Hold the current weights when fewer than this many groups (with traffic) have visible data. */
-  minGroupsWithData: z.number().int().min(0).max(MAX_TARGET_GROUPS_PER_ACTION).default(1),
+  minGroupsWithData: z._default(
+    z.int().check(z.gte(0), z.lte(MAX_TARGET_GROUPS_PER_ACTION)),
+    1,
+  ),
 });
 export type Guardrails = z.infer<typeof guardrailsSchema>;
 
 export const policyConfigSchema = z.object({
   /** A built-in policy's name, or "custom" for a policy bundled with the handler. */
-  name: z.string().min(1),
-  parameters: z.record(z.string(), z.unknown()).default({}),
+  name: nonEmptyString(),
+  parameters: z._default(z.record(z.string(), z.unknown()), {}),
 });
 export type PolicyConfig = z.infer<typeof policyConfigSchema>;
 
 export const controllerConfigSchema = z.object({
   version: z.literal(1),
-  actions: z.array(steeredActionSchema).min(1),
+  actions: z.array(steeredActionSchema).check(z.minLength(1)),
   policy: policyConfigSchema,
-  guardrails: guardrailsSchema.default(guardrailsSchema.parse({})),
-  metrics: z
-    .object({
+  guardrails: z._default(guardrailsSchema, () => guardrailsSchema.parse({})),
+  metrics: z._default(
+    z.object({
       /** The window ends this many minutes before now, as CloudWatch's ELB metrics arrive late. */
-      delayMinutes: z.number().int().min(0).max(15).default(2),
+      delayMinutes: z._default(z.int().check(z.gte(0), z.lte(15)), 2),
       /** How many visible minutes the policy sees. */
-      windowMinutes: z.number().int().min(1).max(60).default(5),
+      windowMinutes: z._default(z.int().check(z.gte(1), z.lte(60)), 5),
       /** The namespace the controller publishes its own metrics in. */
-      namespace: z.string().min(1).default('WeightedBalancer'),
-    })
-    .default({ delayMinutes: 2, windowMinutes: 5, namespace: 'WeightedBalancer' }),
+      namespace: z._default(nonEmptyString(), 'WeightedBalancer'),
+    }),
+    { delayMinutes: 2, windowMinutes: 5, namespace: 'WeightedBalancer' },
+  ),
   /** CloudWatch alarms whose states the policy sees. */
-  alarmNames: z.array(z.string().min(1)).default([]),
-  dryRun: z.boolean().default(false),
+  alarmNames: z._default(z.array(nonEmptyString()), []),
+  dryRun: z._default(z.boolean(), false),
   /** SSM parameter that keeps the last written weights, policy state and overrides. */
-  stateParameterName: z.string().startsWith('/', 'an SSM parameter name used here starts with "/"'),
+  stateParameterName: z
+    .string()
+    .check(z.startsWith('/', 'an SSM parameter name used here starts with "/"')),
   /** How long an outside change to the weights is respected before the controller steers again. */
-  outsideChangeHoldMinutes: z.number().int().min(0).max(1440).default(30),
+  outsideChangeHoldMinutes: z._default(z.int().check(z.gte(0), z.lte(1440)), 30),
 });
 export type ControllerConfig = z.infer<typeof controllerConfigSchema>;
 export type ControllerConfigInput = z.input<typeof controllerConfigSchema>;
@@ -171,10 +204,14 @@ export interface PolicyOutput {
 /** A policy: a pure function from observations to desired weights. */
 export type PolicyFunction<P = Record<string, unknown>> = (input: PolicyInput<P>) => PolicyOutput;
 
-/** A policy with its parameter schema, so parameters are checked and defaulted before it runs. */
+/**
+ * A policy with its parameter schema, so parameters are checked and defaulted before it runs. The
+ * schema may come from `zod` or `zod/mini` (both build on zod's core); decide() parses it with
+ * the core's own parse function.
+ */
 export interface PolicyDefinition<P = Record<string, unknown>> {
   readonly name: string;
-  readonly parameters: z.ZodType<P, unknown>;
+  readonly parameters: $ZodType<P, unknown>;
   readonly decide: PolicyFunction<P>;
 }
 
@@ -182,19 +219,23 @@ export interface PolicyDefinition<P = Record<string, unknown>> {
 // Invoke events for manual tuning
 // ---------------------------------------------------------------------------------------------
 
-const durationMinutes = z.number().int().min(1).max(7 * 24 * 60);
+const durationMinutes = z.int().check(z.gte(1), z.lte(7 * 24 * 60));
 
 export const invokeEventSchema = z.discriminatedUnion('command', [
   z.object({ command: z.literal('run') }),
   z.object({
     command: z.literal('set-weights'),
-    actionId: z.string().min(1),
+    actionId: nonEmptyString(),
     /** Weights by target group label or ARN. */
-    weights: z.record(z.string(), z.number().int().min(0).max(MAX_WEIGHT)),
+    weights: z.record(z.string(), weightSchema()),
     durationMinutes,
   }),
-  z.object({ command: z.literal('freeze'), actionId: z.string().min(1).optional(), durationMinutes }),
-  z.object({ command: z.literal('resume'), actionId: z.string().min(1).optional() }),
+  z.object({
+    command: z.literal('freeze'),
+    actionId: z.optional(nonEmptyString()),
+    durationMinutes,
+  }),
+  z.object({ command: z.literal('resume'), actionId: z.optional(nonEmptyString()) }),
   z.object({ command: z.literal('status') }),
 ]);
 export type InvokeEvent = z.infer<typeof invokeEventSchema>;

@@ -3,7 +3,7 @@
  * `custom-entry.ts` with esbuild at synth, aliasing CUSTOM_POLICY_MODULE to the user's policy
  * file, and the entry turns what that module exports into a policy definition here.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { PolicyDefinition, PolicyFunction } from './contract';
 
 /** The module name the construct aliases to the user's policy file. */
@@ -38,8 +38,6 @@ export function policyFromModule(exported: unknown): PolicyDefinition<any> {
 function isDefinition(value: unknown): value is PolicyDefinition<any> {
   if (value === null || typeof value !== 'object') return false;
   const definition = value as Partial<PolicyDefinition<unknown>>;
-  return (
-    typeof definition.decide === 'function' &&
-    typeof definition.parameters?.safeParse === 'function'
-  );
+  // Any zod schema, classic or mini, carries the core's `_zod` internals that decide() parses with.
+  return typeof definition.decide === 'function' && typeof definition.parameters?._zod === 'object';
 }

@@ -2,6 +2,7 @@
  * The decision step: policy, then guardrails, then integer weights. One pure function that the
  * handler, the simulator and the playground all call, so they cannot drift apart.
  */
+import { safeParse } from 'zod/v4/core';
 import {
   AlarmState,
   Guardrails,
@@ -322,7 +323,7 @@ function cleanMetric(value: number | null | undefined): number | null {
 }
 
 function parsePolicyParameters(policy: PolicyDefinition<any>, parameters: unknown): unknown {
-  const result = policy.parameters.safeParse(parameters ?? {});
+  const result = safeParse(policy.parameters, parameters ?? {});
   if (result.success) return result.data;
 
   const issue = result.error.issues[0];

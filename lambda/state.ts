@@ -4,11 +4,11 @@
  * Lambda instance reads it back, so overrides and drift detection survive cold starts.
  */
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { AwsCallError, callAws, defaultRetryPolicy, RetryPolicy } from './aws-call';
 import { JsonValue, MAX_WEIGHT } from './contract';
 
-const weightsSchema = z.array(z.number().int().min(0).max(MAX_WEIGHT));
+const weightsSchema = z.array(z.int().check(z.gte(0), z.lte(MAX_WEIGHT)));
 
 const writtenSchema = z.object({
   weights: weightsSchema,
@@ -21,8 +21,8 @@ export type WrittenWeights = z.infer<typeof writtenSchema>;
 const overrideSchema = z.object({
   kind: z.enum(['set-weights', 'freeze']),
   /** For set-weights: the weights to hold, in configuration order. */
-  weights: weightsSchema.optional(),
-  targetGroupArns: z.array(z.string()).optional(),
+  weights: z.optional(weightsSchema),
+  targetGroupArns: z.optional(z.array(z.string())),
   setAtMs: z.number(),
   untilMs: z.number(),
 });
@@ -37,14 +37,14 @@ const outsideChangeSchema = z.object({
 export type OutsideChange = z.infer<typeof outsideChangeSchema>;
 
 const actionStateSchema = z.object({
-  lastWritten: writtenSchema.optional(),
+  lastWritten: z.optional(writtenSchema),
   /** Saved just before a write, so a run that dies after writing is not mistaken for drift. */
-  pendingWrite: writtenSchema.optional(),
-  policyState: z.json().optional(),
-  override: overrideSchema.optional(),
-  outsideChange: outsideChangeSchema.optional(),
+  pendingWrite: z.optional(writtenSchema),
+  policyState: z.optional(z.json()),
+  override: z.optional(overrideSchema),
+  outsideChange: z.optional(outsideChangeSchema),
   /** Set by resume until a run consumes it: live weights that differ then are the baseline. */
-  resumedAtMs: z.number().optional(),
+  resumedAtMs: z.optional(z.number()),
 });
 export type ActionState = z.infer<typeof actionStateSchema>;
 

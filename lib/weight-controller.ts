@@ -22,6 +22,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
+import { safeParse } from 'zod/v4/core';
 import type { ControllerConfigInput, SteeredAction } from '../lambda/contract';
 import { MAX_TARGET_GROUPS_PER_ACTION } from '../lambda/contract';
 import { CUSTOM_POLICY_MODULE, CUSTOM_POLICY_NAME } from '../lambda/custom-policy';
@@ -663,7 +664,7 @@ function checkPolicy(props: WeightControllerProps): string {
 
   const parameters = props.policyParameters ?? {};
   if (!Token.isUnresolved(JSON.stringify(parameters))) {
-    const parsed = policy.parameters.safeParse(parameters);
+    const parsed = safeParse(policy.parameters, parameters);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const key = issue.path.map(String).join('.');

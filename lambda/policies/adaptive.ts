@@ -10,7 +10,7 @@
  * converges (a loop that corrects K of the error it sees d minutes late is stable for
  * K < 2·sin(π / (2(2d + 1))): 0.618 at d = 2, 0.445 at d = 3).
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import {
   JsonValue,
   MinuteObservation,
@@ -18,61 +18,59 @@ import {
   TargetGroupObservation,
 } from '../contract';
 
-export const adaptiveParameters = z
-  .object({
-    /**
-     * Fraction of the gap to the target split closed per run, lowered further when the metrics'
-     * delay makes it unstable (see `stableGain`). Default 0.5.
-     */
-    gain: z.number().gt(0).max(1).default(0.5),
-    /** Weight of the newest minute in the smoothed estimates (0–1]. Default 0.5. */
-    smoothing: z.number().gt(0).max(1).default(0.5),
-    /** Latency an error counts as, in ms, so that fast failures never look fast. Default 2000. */
-    errorPenaltyMs: z.number().min(0).max(60_000).default(2000),
-    /**
-     * Largest share any one group is steered to, so one group's failure never takes most traffic
-     * down. Default 0.6.
-     */
-    maxShare: z.number().gt(0).max(1).default(0.6),
-    /**
-     * Highest utilisation the target split plans for any group, leaving room for estimate error.
-     * Default 0.8.
-     */
-    maxUtilisation: z.number().gt(0).max(0.99).default(0.8),
-    /**
-     * A minute whose successful requests took longer than this multiple of the group's learned
-     * service time, with errors, reads as overload (capacity exceeded), not as a failing group.
-     * Default 3.
-     */
-    overloadLatencyFactor: z.number().min(1).max(100).default(3),
-    /**
-     * Error rate above which a group is cut at once to its target instead of stepping. Default
-     * 0.05.
-     */
-    fastCutErrorRate: z.number().min(0).max(1).default(0.05),
-    /**
-     * Largest rise of a group's share per run after an error cut, so it is restored slowly. Default
-     * 0.05.
-     */
-    restoreStep: z.number().gt(0).max(1).default(0.05),
-    /** Minutes a group is restored slowly after its last error cut. Default 10. */
-    restoreMinutes: z.number().int().min(0).max(120).default(10),
-    /**
-     * Smallest share of every group with healthy hosts, so it keeps producing metrics (0–0.2).
-     * Default 0.02.
-     */
-    floor: z.number().min(0).max(0.2).default(0.02),
-    /**
-     * The smaller floor of a group failing more than `fastCutErrorRate`: enough to see it recover.
-     * Default 0.005.
-     */
-    failingFloor: z.number().min(0).max(0.2).default(0.005),
-    /** No change unless some group's share moves by more than this (0–0.2). Default 0.02. */
-    deadband: z.number().min(0).max(0.2).default(0.02),
-    /** Minutes with fewer requests than this are too thin to learn from. Default 20. */
-    minRequests: z.number().int().min(1).default(20),
-  })
-  .strict();
+export const adaptiveParameters = z.strictObject({
+  /**
+   * Fraction of the gap to the target split closed per run, lowered further when the metrics'
+   * delay makes it unstable (see `stableGain`). Default 0.5.
+   */
+  gain: z._default(z.number().check(z.gt(0), z.lte(1)), 0.5),
+  /** Weight of the newest minute in the smoothed estimates (0–1]. Default 0.5. */
+  smoothing: z._default(z.number().check(z.gt(0), z.lte(1)), 0.5),
+  /** Latency an error counts as, in ms, so that fast failures never look fast. Default 2000. */
+  errorPenaltyMs: z._default(z.number().check(z.gte(0), z.lte(60_000)), 2000),
+  /**
+   * Largest share any one group is steered to, so one group's failure never takes most traffic
+   * down. Default 0.6.
+   */
+  maxShare: z._default(z.number().check(z.gt(0), z.lte(1)), 0.6),
+  /**
+   * Highest utilisation the target split plans for any group, leaving room for estimate error.
+   * Default 0.8.
+   */
+  maxUtilisation: z._default(z.number().check(z.gt(0), z.lte(0.99)), 0.8),
+  /**
+   * A minute whose successful requests took longer than this multiple of the group's learned
+   * service time, with errors, reads as overload (capacity exceeded), not as a failing group.
+   * Default 3.
+   */
+  overloadLatencyFactor: z._default(z.number().check(z.gte(1), z.lte(100)), 3),
+  /**
+   * Error rate above which a group is cut at once to its target instead of stepping. Default
+   * 0.05.
+   */
+  fastCutErrorRate: z._default(z.number().check(z.gte(0), z.lte(1)), 0.05),
+  /**
+   * Largest rise of a group's share per run after an error cut, so it is restored slowly. Default
+   * 0.05.
+   */
+  restoreStep: z._default(z.number().check(z.gt(0), z.lte(1)), 0.05),
+  /** Minutes a group is restored slowly after its last error cut. Default 10. */
+  restoreMinutes: z._default(z.int().check(z.gte(0), z.lte(120)), 10),
+  /**
+   * Smallest share of every group with healthy hosts, so it keeps producing metrics (0–0.2).
+   * Default 0.02.
+   */
+  floor: z._default(z.number().check(z.gte(0), z.lte(0.2)), 0.02),
+  /**
+   * The smaller floor of a group failing more than `fastCutErrorRate`: enough to see it recover.
+   * Default 0.005.
+   */
+  failingFloor: z._default(z.number().check(z.gte(0), z.lte(0.2)), 0.005),
+  /** No change unless some group's share moves by more than this (0–0.2). Default 0.02. */
+  deadband: z._default(z.number().check(z.gte(0), z.lte(0.2)), 0.02),
+  /** Minutes with fewer requests than this are too thin to learn from. Default 20. */
+  minRequests: z._default(z.int().check(z.gte(1)), 20),
+});
 export type AdaptiveParameters = z.infer<typeof adaptiveParameters>;
 
 interface GroupEstimate {

@@ -5,7 +5,7 @@
  * next. A breach or a named alarm in ALARM rolls the canary back to 0; too little data holds the
  * step (inconclusive); passing the last step promotes the canary in the baseline's place.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import {
   JsonValue,
   MinuteObservation,
@@ -15,56 +15,58 @@ import {
   TargetGroupObservation,
 } from '../contract';
 
-export const canaryParameters = z
-  .object({
-    /** The canary target group, by label or ARN. */
-    canaryTargetGroup: z.string().min(1),
-    /** The group the canary is judged against, by label or ARN. */
-    baselineTargetGroup: z.string().min(1),
-    /**
-     * The canary's weight at each step as a fraction of the baseline's, rising; each rise must move
-     * the canary's share by more than the guardrails' deadband to be written. Default 5%, 25%, 50%,
-     * 100%.
-     */
-    steps: z
-      .array(z.number().gt(0).max(1))
-      .min(1)
-      .max(20)
-      .refine((s) => s.every((v, i) => i === 0 || v > s[i - 1]), 'steps must rise')
-      .default([0.05, 0.25, 0.5, 1]),
-    /** Visible minutes of data a step needs before the analysis may pass it. Default 5. */
-    stepMinutes: z.number().int().min(1).max(1440).default(5),
-    /** Canary requests the analysis needs in a step before it judges at all. Default 200. */
-    minCanaryRequests: z.number().int().min(1).default(200),
-    /** Baseline requests the analysis needs in the same minutes. Default 200. */
-    minBaselineRequests: z.number().int().min(1).default(200),
-    /**
-     * Largest tolerated rise of the canary's error rate over the baseline's (0–1). Default 0.01.
-     */
-    maxErrorRateIncrease: z.number().min(0).max(1).default(0.01),
-    /**
-     * Largest tolerated ratio of the canary's average latency of successes to the baseline's.
-     * Default 1.2.
-     */
-    maxLatencyRatio: z.number().min(1).default(1.2),
-    /**
-     * Largest tolerated ratio of p99s (where CloudWatch serves them), judged on `minP99Requests`.
-     * Default 1.5.
-     */
-    maxP99Ratio: z.number().min(1).default(1.5),
-    /** Canary requests a p99 comparison needs, as p99s of few requests are noise. Default 1000. */
-    minP99Requests: z.number().int().min(1).default(1000),
-    /** Latency differences below this many ms never breach, however large the ratio. Default 5. */
-    latencyMarginMs: z.number().min(0).default(5),
-    /** CloudWatch alarms that roll the canary back when in ALARM. Default none. */
-    rollbackAlarms: z.array(z.string().min(1)).default([]),
-    /**
-     * On promotion, drain the baseline so the canary takes its place; false keeps both. Default
-     * true.
-     */
-    drainBaselineOnPromotion: z.boolean().default(true),
-  })
-  .strict();
+export const canaryParameters = z.strictObject({
+  /** The canary target group, by label or ARN. */
+  canaryTargetGroup: z.string().check(z.minLength(1)),
+  /** The group the canary is judged against, by label or ARN. */
+  baselineTargetGroup: z.string().check(z.minLength(1)),
+  /**
+   * The canary's weight at each step as a fraction of the baseline's, rising; each rise must move
+   * the canary's share by more than the guardrails' deadband to be written. Default 5%, 25%, 50%,
+   * 100%.
+   */
+  steps: z._default(
+    z
+      .array(z.number().check(z.gt(0), z.lte(1)))
+      .check(
+        z.minLength(1),
+        z.maxLength(20),
+        z.refine((s) => s.every((v, i) => i === 0 || v > s[i - 1]), 'steps must rise'),
+      ),
+    [0.05, 0.25, 0.5, 1],
+  ),
+  /** Visible minutes of data a step needs before the analysis may pass it. Default 5. */
+  stepMinutes: z._default(z.int().check(z.gte(1), z.lte(1440)), 5),
+  /** Canary requests the analysis needs in a step before it judges at all. Default 200. */
+  minCanaryRequests: z._default(z.int().check(z.gte(1)), 200),
+  /** Baseline requests the analysis needs in the same minutes. Default 200. */
+  minBaselineRequests: z._default(z.int().check(z.gte(1)), 200),
+  /**
+   * Largest tolerated rise of the canary's error rate over the baseline's (0–1). Default 0.01.
+   */
+  maxErrorRateIncrease: z._default(z.number().check(z.gte(0), z.lte(1)), 0.01),
+  /**
+   * Largest tolerated ratio of the canary's average latency of successes to the baseline's.
+   * Default 1.2.
+   */
+  maxLatencyRatio: z._default(z.number().check(z.gte(1)), 1.2),
+  /**
+   * Largest tolerated ratio of p99s (where CloudWatch serves them), judged on `minP99Requests`.
+   * Default 1.5.
+   */
+  maxP99Ratio: z._default(z.number().check(z.gte(1)), 1.5),
+  /** Canary requests a p99 comparison needs, as p99s of few requests are noise. Default 1000. */
+  minP99Requests: z._default(z.int().check(z.gte(1)), 1000),
+  /** Latency differences below this many ms never breach, however large the ratio. Default 5. */
+  latencyMarginMs: z._default(z.number().check(z.gte(0)), 5),
+  /** CloudWatch alarms that roll the canary back when in ALARM. Default none. */
+  rollbackAlarms: z._default(z.array(z.string().check(z.minLength(1))), []),
+  /**
+   * On promotion, drain the baseline so the canary takes its place; false keeps both. Default
+   * true.
+   */
+  drainBaselineOnPromotion: z._default(z.boolean(), true),
+});
 export type CanaryParameters = z.infer<typeof canaryParameters>;
 
 type Phase = 'stepping' | 'promoted' | 'rolled-back';

@@ -2,27 +2,25 @@
  * The capacity policy: each target group's weight is its healthy hosts times a per-host capacity,
  * configured or learned. It needs no latency, so it also steers NLBs, which publish only health.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { JsonValue, PolicyDefinition, TargetGroupObservation } from '../contract';
 
-export const capacityParameters = z
-  .object({
-    /**
-     * Requests per second one host serves, by target group label or ARN; groups not named are
-     * learned or assumed typical.
-     */
-    hostCapacities: z.record(z.string(), z.number().gt(0)).default({}),
-    /**
-     * Learn a group's per-host capacity from its load and latency where none is configured. Default
-     * true.
-     */
-    learn: z.boolean().default(true),
-    /** Weight of the newest minute in a learned capacity (0–1]. Default 0.3. */
-    smoothing: z.number().gt(0).max(1).default(0.3),
-    /** Minutes with fewer requests than this teach nothing. Default 20. */
-    minRequests: z.number().int().min(1).default(20),
-  })
-  .strict();
+export const capacityParameters = z.strictObject({
+  /**
+   * Requests per second one host serves, by target group label or ARN; groups not named are
+   * learned or assumed typical.
+   */
+  hostCapacities: z._default(z.record(z.string(), z.number().check(z.gt(0))), {}),
+  /**
+   * Learn a group's per-host capacity from its load and latency where none is configured. Default
+   * true.
+   */
+  learn: z._default(z.boolean(), true),
+  /** Weight of the newest minute in a learned capacity (0–1]. Default 0.3. */
+  smoothing: z._default(z.number().check(z.gt(0), z.lte(1)), 0.3),
+  /** Minutes with fewer requests than this teach nothing. Default 20. */
+  minRequests: z._default(z.int().check(z.gte(1)), 20),
+});
 export type CapacityParameters = z.infer<typeof capacityParameters>;
 
 interface Learned {

@@ -3,37 +3,35 @@
  * rate breaches a threshold, then drains it at once; after a hold-down it probes the group with a
  * small weight and restores it step by step while it stays clean.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { JsonValue, PolicyDefinition, TargetGroupObservation } from '../contract';
 
-export const failoverParameters = z
-  .object({
-    /** A group with fewer healthy hosts than this is drained. Default 1. */
-    minHealthyHosts: z.number().int().min(1).default(1),
-    /**
-     * A group whose newest visible minute fails more than this share of requests is drained (0–1).
-     * Default 0.05.
-     */
-    maxErrorRate: z.number().min(0).max(1).default(0.05),
-    /** Requests a minute needs before its error rate is judged. Default 50. */
-    minRequests: z.number().int().min(1).default(50),
-    /** Minutes a drained group stays at 0 before the first probe. Default 5. */
-    holdDownMinutes: z.number().int().min(0).max(1440).default(5),
-    /** Fraction of its nominal weight a recovering group regains per run (0–1]. Default 0.1. */
-    restoreStep: z.number().gt(0).max(1).default(0.1),
-    /**
-     * Largest fraction of the total nominal weight that may be drained at once (0–1), so errors
-     * caused by overload cannot cascade into draining every group. Health breaches always drain.
-     * Default 0.5.
-     */
-    maxDrainedFraction: z.number().min(0).max(1).default(0.5),
-    /**
-     * Nominal weights by target group label or ARN; groups not named keep the weight they had at
-     * the first run.
-     */
-    nominalWeights: z.record(z.string(), z.number().min(0)).default({}),
-  })
-  .strict();
+export const failoverParameters = z.strictObject({
+  /** A group with fewer healthy hosts than this is drained. Default 1. */
+  minHealthyHosts: z._default(z.int().check(z.gte(1)), 1),
+  /**
+   * A group whose newest visible minute fails more than this share of requests is drained (0–1).
+   * Default 0.05.
+   */
+  maxErrorRate: z._default(z.number().check(z.gte(0), z.lte(1)), 0.05),
+  /** Requests a minute needs before its error rate is judged. Default 50. */
+  minRequests: z._default(z.int().check(z.gte(1)), 50),
+  /** Minutes a drained group stays at 0 before the first probe. Default 5. */
+  holdDownMinutes: z._default(z.int().check(z.gte(0), z.lte(1440)), 5),
+  /** Fraction of its nominal weight a recovering group regains per run (0–1]. Default 0.1. */
+  restoreStep: z._default(z.number().check(z.gt(0), z.lte(1)), 0.1),
+  /**
+   * Largest fraction of the total nominal weight that may be drained at once (0–1), so errors
+   * caused by overload cannot cascade into draining every group. Health breaches always drain.
+   * Default 0.5.
+   */
+  maxDrainedFraction: z._default(z.number().check(z.gte(0), z.lte(1)), 0.5),
+  /**
+   * Nominal weights by target group label or ARN; groups not named keep the weight they had at
+   * the first run.
+   */
+  nominalWeights: z._default(z.record(z.string(), z.number().check(z.gte(0))), {}),
+});
 export type FailoverParameters = z.infer<typeof failoverParameters>;
 
 interface GroupState {

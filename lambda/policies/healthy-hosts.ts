@@ -2,15 +2,13 @@
  * The simplest built-in policy: each target group's weight is proportional to its healthy host
  * count now, so equal hosts get equal traffic and a group losing hosts loses traffic at once.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { PolicyDefinition } from '../contract';
 
-export const healthyHostsParameters = z
-  .object({
-    /** A group with fewer healthy hosts than this is drained, while another group has enough. */
-    minHealthyHosts: z.number().int().min(1).max(1000).default(1),
-  })
-  .strict();
+export const healthyHostsParameters = z.strictObject({
+  /** A group with fewer healthy hosts than this is drained, while another group has enough. */
+  minHealthyHosts: z._default(z.int().check(z.gte(1), z.lte(1000)), 1),
+});
 export type HealthyHostsParameters = z.infer<typeof healthyHostsParameters>;
 
 export const healthyHostsPolicy: PolicyDefinition<HealthyHostsParameters> = {

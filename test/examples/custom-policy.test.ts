@@ -1,3 +1,4 @@
+import { parse } from 'zod/v4/core';
 import { policyFromModule } from '../../lambda/custom-policy';
 import { decide } from '../../lambda/decide';
 import * as example from '../../examples/custom-policy/policy';
@@ -11,7 +12,7 @@ const guardrails = { minShare: 0.02, maxStepUp: 1, deadband: 0, minGroupsWithDat
 
 describe('the example error-aware policy', () => {
   const { policy } = example;
-  const params = policy.parameters.parse({});
+  const params = parse(policy.parameters, {});
 
   test('weights healthy hosts discounted by the 5xx rate', () => {
     const output = policy.decide({
@@ -50,7 +51,7 @@ describe('the example error-aware policy', () => {
   });
 
   test('rejects an unknown parameter by name', () => {
-    expect(() => policy.parameters.parse({ maxErrorRatio: 0.1 })).toThrow(/maxErrorRatio/);
+    expect(() => parse(policy.parameters, { maxErrorRatio: 0.1 })).toThrow(/maxErrorRatio/);
   });
 
   test('runs under the guardrails once loaded the way the bundle loads it', () => {
@@ -77,7 +78,7 @@ describe('policyFromModule', () => {
   test('wraps a module exporting only a `decide` function, passing parameters through', () => {
     const decideOnly = { decide: () => ({ weights: [1], reason: 'x', state: null }) };
     const loaded = policyFromModule(decideOnly);
-    expect(loaded.parameters.parse({ anything: 1 })).toEqual({ anything: 1 });
+    expect(parse(loaded.parameters, { anything: 1 })).toEqual({ anything: 1 });
     expect(loaded.decide).toBe(decideOnly.decide);
   });
 

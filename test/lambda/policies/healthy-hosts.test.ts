@@ -1,3 +1,4 @@
+import { parse } from 'zod/v4/core';
 import { PolicyInput } from '../../../lambda/contract';
 import { decide } from '../../../lambda/decide';
 import { HealthyHostsParameters, healthyHostsPolicy } from '../../../lambda/policies/healthy-hosts';
@@ -41,7 +42,7 @@ describe('healthy-hosts policy', () => {
   });
 
   test('defaults minHealthyHosts to 1', () => {
-    expect(healthyHostsPolicy.parameters.parse({})).toEqual({ minHealthyHosts: 1 });
+    expect(parse(healthyHostsPolicy.parameters, {})).toEqual({ minHealthyHosts: 1 });
   });
 
   test('moves weight toward healthy hosts through the guardrails, one step a run', () => {
