@@ -39,6 +39,18 @@ export const adaptiveParameters = z.strictObject({
    */
   maxUtilisation: z._default(z.number().check(z.gt(0), z.lte(0.99)), 0.8),
   /**
+   * Multiple of the observed load the split must carry without overloading any group, because a
+   * jump in load shows in the metrics only minutes later (1–3). It flattens the split toward
+   * capacity proportions and costs p99 at steady load, so it is off by default. Default 1.
+   */
+  surgeFactor: z._default(z.number().check(z.gte(1), z.lte(5)), 1),
+  /**
+   * Highest utilisation the surge may bring any group to. The surge planned for shrinks to nothing
+   * as it nears twice the room the working groups have at this utilisation: when even a balanced
+   * fleet could not carry it, planning for it would only cost p99 now. Default 0.98.
+   */
+  surgeUtilisation: z._default(z.number().check(z.gt(0), z.lte(1)), 0.98),
+  /**
    * A minute whose successful requests took longer than this multiple of the group's learned
    * service time, with errors, reads as overload (capacity exceeded), not as a failing group.
    * Default 3.
@@ -305,13 +317,19 @@ function targetSplit(
   const workingCapacity = capacity.reduce((s, k, i) => s + (isWorking[i] ? k * hosts[i] : 0), 0);
   const fleetUtilisation = workingCapacity > 0 ? lambda / workingCapacity : 1;
   const planned = Math.max(p.maxUtilisation, Math.min(0.98, fleetUtilisation * 1.05));
+  const surge = (p.surgeFactor - 1) * lambda;
+  const room = p.surgeUtilisation * workingCapacity - lambda;
+  const surgeLambda = lambda + Math.max(0, Math.min(surge, 2 * room - surge));
   // The cap spreads risk over groups that work; it must never push traffic into failing ones.
   const working = isWorking.filter(Boolean).length;
   const maxShare = Math.max(p.maxShare, 1 / Math.max(1, working));
   const p99 = (shares: readonly number[]) =>
     shares.some((s) => s > maxShare + 1e-9)
       ? Infinity
-      : modelQuantile(shares, capacity, errors, hosts, lambda, planned, p.errorPenaltyMs);
+      : modelQuantile(shares, capacity, errors, hosts, lambda, planned, p.errorPenaltyMs, {
+          lambda: surgeLambda,
+          utilisation: p.surgeUtilisation,
+        });
 
   let shares = capShares(sharesOf(capacity.map((k, i) => (live[i] ? k * hosts[i] : 0))), maxShare);
   let best = p99(shares);
@@ -361,21 +379,27 @@ function modelQuantile(
   lambda: number,
   maxUtilisation: number,
   errorPenaltyMs: number,
+  surge: { readonly lambda: number; readonly utilisation: number },
 ): number {
   const rates: number[] = [];
   const mass: number[] = [];
   let errorMass = 0;
   let overload = 0;
+  let surgeOverload = 0;
   for (let i = 0; i < shares.length; i++) {
     if (shares[i] <= 0) continue;
     const load = (shares[i] * lambda * (1 - errors[i])) / Math.max(1, hosts[i]);
     const utilisation = load / capacity[i];
     if (utilisation > maxUtilisation) overload += utilisation - maxUtilisation;
+    // Squared, so that a surge no split carries is spread evenly rather than piled on one group.
+    const surgeExcess = (utilisation * surge.lambda) / lambda - surge.utilisation;
+    if (surgeExcess > 0) surgeOverload += surgeExcess ** 2;
     rates.push(Math.max(capacity[i] * (1 - maxUtilisation), capacity[i] - load) / 1000);
     mass.push(shares[i] * (1 - errors[i]));
     errorMass += shares[i] * errors[i];
   }
   if (overload > 0) return 1e9 * (1 + overload);
+  if (surgeOverload > 0) return 1e8 * (1 + surgeOverload);
   if (errorMass >= 0.01) return errorPenaltyMs * (1 + errorMass);
   const tail = (t: number) => rates.reduce((s, r, k) => s + mass[k] * Math.exp(-r * t), 0);
   let low = 0;

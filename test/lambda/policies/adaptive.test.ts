@@ -185,6 +185,35 @@ describe('adaptive policy', () => {
     expect(shares[0]).toBeLessThanOrEqual(0.7 + 1e-9);
   });
 
+  describe('with surgeFactor', () => {
+    const steer = { gain: 1, deadband: 0, maxShare: 1 };
+    // Each group: 50 req/s on 3 hosts; A (40 ms) reads as 125 req/s of capacity, B (100 ms) as 80.
+    const targetShareOfA = (surgeFactor: number) =>
+      sharesOf(run({ ...steer, surgeFactor }, fastAndSlow(), FRESH).weights)[0];
+
+    it('leaves every group room to carry the surge multiple of the load it is given', () => {
+      const unhedged = targetShareOfA(1);
+      const hedged = targetShareOfA(2);
+
+      // At twice the 100 req/s observed, A may take at most 0.98 × 125 / 200 of it.
+      expect(hedged).toBeLessThanOrEqual((0.98 * 125) / 200 + 0.005);
+      expect(hedged).toBeLessThan(unhedged - 0.05);
+    });
+
+    it('changes nothing while the split at the observed load already carries the surge', () => {
+      expect(targetShareOfA(1.3)).toBeCloseTo(targetShareOfA(1), 6);
+    });
+
+    it('plans for no surge that even a balanced fleet could not carry', () => {
+      // 3 × 100 req/s is more than the 205 req/s both groups can serve.
+      expect(targetShareOfA(3)).toBeCloseTo(targetShareOfA(1), 6);
+    });
+
+    it('is off by default', () => {
+      expect(defaults.surgeFactor).toBe(1);
+    });
+  });
+
   it('follows healthy hosts on a network load balancer, which publishes no load or latency', () => {
     const groups = [
       group('A', 500, 6, minutes(3, { requests: 0 })),
