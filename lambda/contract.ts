@@ -5,11 +5,14 @@
  * Untrusted input (configuration, invoke events) is parsed with these zod schemas; the TypeScript
  * types are inferred from them, so there is one definition of each shape.
  */
+import { en } from 'zod/locales';
 import * as z from 'zod/mini';
 import type { $ZodType } from 'zod/v4/core';
 
-// zod/mini loads no locale until told: the English one gives every rule its message.
-z.config(z.locales.en());
+// zod/mini loads no locale until told: the English one gives every rule its message. Imported by
+// name, so a bundle without the build's English-only plugin (a custom policy's) still drops the
+// other locales.
+z.config(en());
 
 /** AWS's limit on a weighted forward action's weights. */
 export const MAX_WEIGHT = 999;
