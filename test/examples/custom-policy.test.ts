@@ -1,4 +1,5 @@
 import { parse } from 'zod/v4/core';
+import * as zm from 'zod/mini';
 import { policyFromModule } from '../../lambda/custom-policy';
 import { decide } from '../../lambda/decide';
 import * as example from '../../examples/custom-policy/policy';
@@ -80,6 +81,25 @@ describe('policyFromModule', () => {
     const loaded = policyFromModule(decideOnly);
     expect(parse(loaded.parameters, { anything: 1 })).toEqual({ anything: 1 });
     expect(loaded.decide).toBe(decideOnly.decide);
+  });
+
+  test('takes a policy whose parameters are a zod/mini schema and checks them in decide()', () => {
+    const floor = { floor: zm._default(zm.int().check(zm.gte(1), zm.lte(999)), 7) };
+    const miniPolicy = {
+      parameters: zm.strictObject(floor),
+      decide: ({ parameters }: { parameters: { floor: number } }) => ({
+        weights: [parameters.floor, parameters.floor],
+        reason: `floor ${parameters.floor}`,
+        state: null,
+      }),
+    };
+    const loaded = policyFromModule({ policy: miniPolicy });
+    const groups = [group('a', 500, 4, traffic(1000, 0)), group('b', 499, 4, traffic(1000, 0))];
+
+    expect(decide(input(groups, loaded)).policyReason).toBe('floor 7');
+    expect(() => decide(input(groups, loaded, { parameters: { floor: 1000 } }))).toThrow(
+      'policy "custom" parameter floor is 1000; Too big: expected number to be <=999',
+    );
   });
 
   test('takes a default export', () => {
