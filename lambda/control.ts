@@ -118,7 +118,8 @@ function sameArns(a: readonly string[], b: readonly string[]): boolean {
 
 /**
  * `weights` with every group that has no healthy target cut to 0 while another group has some,
- * the rule the decision step also follows; undefined when that would leave nothing routed.
+ * the rule the decision step also follows; undefined when that would leave nothing routed (an
+ * all-zero action is invalid for AWS, whatever the health).
  */
 export function withoutUnhealthyGroups(
   weights: readonly number[],
@@ -127,8 +128,7 @@ export function withoutUnhealthyGroups(
   const healthy = observations.map(
     (o) => Number.isFinite(o.healthyHostCount) && o.healthyHostCount > 0,
   );
-  if (!healthy.some(Boolean)) return [...weights];
-  const safe = weights.map((w, i) => (healthy[i] ? w : 0));
+  const safe = healthy.some(Boolean) ? weights.map((w, i) => (healthy[i] ? w : 0)) : [...weights];
   return safe.some((w) => w > 0) ? safe : undefined;
 }
 

@@ -193,7 +193,23 @@ it('writes only valid weighted forward actions that avoid groups without healthy
         }
       }
     }),
-    { numRuns: 300 },
+    {
+      numRuns: 300,
+      // Found by this property: one group, none healthy, and an all-zero last write in state.
+      examples: [
+        [
+          {
+            groups: 1,
+            liveWeights: [1],
+            healthy: [0],
+            values: [0, -5e-324, null, 0, null, null, null, -Infinity, null, 0, NaN, NaN, 0],
+            lastWritten: [0],
+            templateIsLive: false,
+            guardrails: { minShare: 0, maxStepUp: 0.01, deadband: 0, minGroupsWithData: 0 },
+          },
+        ],
+      ],
+    },
   );
   // The property says nothing if no scenario wrote; make sure many did.
   expect(writes).toBeGreaterThan(50);
