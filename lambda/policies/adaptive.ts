@@ -1,8 +1,8 @@
 /**
- * The adaptive policy: estimates each target group's capacity per healthy host from its load and
- * latency (each host read as a single-server queue), smooths it, and steers a damped step toward
- * the split that minimises the p99 those capacities imply, with every error counted as a latency
- * penalty.
+ * The adaptive policy: estimates each target group's service time and workers per healthy host
+ * from its load, average latency and p99 (the group read as one pooled M/M/c queue of hosts ×
+ * workers), smooths them, and steers a damped step toward the split that minimises the p99 those
+ * queues imply, with every error counted as a latency penalty.
  *
  * Why not chase latency: the latency a group shows moves when its traffic moves, and the metrics
  * are minutes late, so a controller that chases latency oscillates. Capacity per host barely moves
@@ -29,15 +29,15 @@ export const adaptiveParameters = z.strictObject({
   /** Latency an error counts as, in ms, so that fast failures never look fast. Default 2000. */
   errorPenaltyMs: z._default(z.number().check(z.gte(0), z.lte(60_000)), 2000),
   /**
-   * Largest share any one group is steered to, so one group's failure never takes most traffic
-   * down. Default 0.6.
+   * Largest share any one group is steered to, so a change the delayed metrics cannot show yet
+   * (a group slowing down, failing) never hits most of the traffic at once. Default 0.7.
    */
-  maxShare: z._default(z.number().check(z.gt(0), z.lte(1)), 0.6),
+  maxShare: z._default(z.number().check(z.gt(0), z.lte(1)), 0.7),
   /**
    * Highest utilisation the target split plans for any group, leaving room for estimate error.
    * Default 0.8.
    */
-  maxUtilisation: z._default(z.number().check(z.gt(0), z.lte(0.99)), 0.8),
+  maxUtilisation: z._default(z.number().check(z.gt(0), z.lte(0.99)), 0.85),
   /**
    * Multiple of the observed load the split must carry without overloading any group, because a
    * jump in load shows in the metrics only minutes later (1–3). It flattens the split toward
@@ -82,12 +82,40 @@ export const adaptiveParameters = z.strictObject({
   deadband: z._default(z.number().check(z.gte(0), z.lte(0.2)), 0.02),
   /** Minutes with fewer requests than this are too thin to learn from. Default 20. */
   minRequests: z._default(z.int().check(z.gte(1)), 20),
+  /**
+   * Minutes with fewer requests than this say too little about the tail to judge how many workers
+   * a host has from their p99 (about 1% of them make it). Default 1000.
+   */
+  minTailRequests: z._default(z.int().check(z.gte(1)), 1000),
+  /**
+   * Weight of the newest minute in each workers-per-host hypothesis's smoothed p99 misfit (0–1]:
+   * low, because one minute's p99 rests on a few dozen requests. Default 0.1.
+   */
+  fitSmoothing: z._default(z.number().check(z.gt(0), z.lte(1)), 0.1),
 });
 export type AdaptiveParameters = z.infer<typeof adaptiveParameters>;
 
+/**
+ * The workers per host the estimator weighs. A host with more workers than the largest serves more
+ * than it is credited with: an underestimate, which costs p99 but never overloads.
+ */
+export const WORKER_HYPOTHESES = [1, 2, 3, 4, 6, 8, 12, 16] as const;
+
+/** Utilisation above which a minute's p99 says nothing about workers per host. */
+const SATURATED = 0.85;
+
 interface GroupEstimate {
-  /** Smoothed requests per second one healthy host serves at most. */
+  /** Smoothed requests per second one healthy host serves at most (workers / service time). */
   hostCapacity: number;
+  /** Smoothed mean service time in ms under each workers-per-host hypothesis. */
+  serviceMs: number[];
+  /**
+   * Smoothed squared log error of the modelled p99 under each hypothesis; null until a minute with
+   * enough requests and a p99 was seen.
+   */
+  misfit: number[] | null;
+  /** Index into WORKER_HYPOTHESES of the workers per host believed. */
+  workers: number;
   /** Smoothed fraction of requests that fail while the group is not overloaded. */
   errorRate: number;
   /** Start of the newest minute already learned from, so a minute is never counted twice. */
@@ -97,7 +125,12 @@ interface GroupEstimate {
 }
 
 interface Reading {
-  readonly hostCapacity: number;
+  /** Per hypothesis; NaN where the hypothesis cannot explain the minute. */
+  readonly serviceMs: readonly number[];
+  /** Squared log error of the modelled p99 per hypothesis, when the minute has a usable p99. */
+  readonly misfit?: readonly number[];
+  /** Set when overloaded: the capacity per host the minute proves, at most. */
+  readonly hostCapacity?: number;
   readonly errorRate: number;
   readonly overloaded: boolean;
 }
@@ -109,9 +142,73 @@ function readState(state: JsonValue | undefined): Record<string, GroupEstimate> 
     !Array.isArray(state) &&
     typeof state.groups === 'object'
   ) {
-    return { ...(state.groups as unknown as Record<string, GroupEstimate>) };
+    const stored = state.groups as unknown as Record<string, GroupEstimate>;
+    // Estimates stored by an older version (capacity only) are relearned from the next minutes.
+    return Object.fromEntries(
+      Object.entries(stored).filter(
+        ([, e]) => Array.isArray(e?.serviceMs) && e.serviceMs.length === WORKER_HYPOTHESES.length,
+      ),
+    );
   }
   return {};
+}
+
+/** The estimate after one more visible minute. */
+function learn(
+  estimate: GroupEstimate | undefined,
+  seen: Reading,
+  p: AdaptiveParameters,
+  startMs: number,
+  cutAtMs: number | undefined,
+): GroupEstimate {
+  if (!estimate) {
+    const workers = believedWorkers(seen.misfit ?? null);
+    return withCapacity({
+      hostCapacity: 0,
+      serviceMs: [...seen.serviceMs],
+      misfit: seen.misfit ? [...seen.misfit] : null,
+      workers,
+      errorRate: seen.errorRate,
+      learnedMs: startMs,
+      cutMs: cutAtMs ?? 0,
+    });
+  }
+  if (seen.overloaded) {
+    // Every hypothesis's service time stretches alike: overload says how much, not how many
+    // workers.
+    const scale = estimate.hostCapacity / seen.hostCapacity!;
+    return withCapacity({
+      ...estimate,
+      serviceMs: estimate.serviceMs.map((ms) => ms * scale),
+      learnedMs: startMs,
+      cutMs: cutAtMs ?? estimate.cutMs,
+    });
+  }
+  // Bad news is believed at once, good news is smoothed: service slows and errors rise fast.
+  const serviceMs = estimate.serviceMs.map((ms, k) => {
+    const weight = seen.serviceMs[k] > ms ? Math.max(p.smoothing, 0.8) : p.smoothing;
+    return ms + weight * (seen.serviceMs[k] - ms);
+  });
+  const misfit = seen.misfit
+    ? estimate.misfit
+      ? estimate.misfit.map((m, k) => m + p.fitSmoothing * (seen.misfit![k] - m))
+      : [...seen.misfit]
+    : estimate.misfit;
+  const errorWeight = seen.errorRate > estimate.errorRate ? 1 : p.smoothing;
+  return withCapacity({
+    ...estimate,
+    serviceMs,
+    misfit,
+    workers: believedWorkers(misfit),
+    errorRate: estimate.errorRate + errorWeight * (seen.errorRate - estimate.errorRate),
+    learnedMs: startMs,
+    cutMs: cutAtMs ?? estimate.cutMs,
+  });
+}
+
+function withCapacity(estimate: GroupEstimate): GroupEstimate {
+  const w = estimate.workers;
+  return { ...estimate, hostCapacity: (1000 * WORKER_HYPOTHESES[w]) / estimate.serviceMs[w] };
 }
 
 /** What one visible minute says about a group, or undefined when it is too thin. */
@@ -137,24 +234,129 @@ function read(
       ? Math.max(0.1, (minute.latencyAvgMs - errorRate * 5) / (1 - errorRate))
       : minute.latencyAvgMs;
   const hostCount = Math.max(1, minute.healthyHostCount ?? hosts);
-  const perHost = requests / 60 / hostCount;
-  const serviceMs = known ? 1000 / known.hostCapacity : Infinity;
+  const serviceMs = known ? known.serviceMs[known.workers] : Infinity;
   if (errorRate >= p.fastCutErrorRate && okLatencyMs > p.overloadLatencyFactor * serviceMs) {
     // Overloaded: what was served well is a floor under capacity; the queue hides the rest.
     const servedWell = ((requests - errors) / 60 / hostCount) * 1.2;
     return {
+      serviceMs: [],
       hostCapacity: Math.max(servedWell, known!.hostCapacity * 0.3),
       errorRate: 0,
       overloaded: true,
     };
   }
-  // Each host as a single-server queue: latency = 1 / (capacity − load), so capacity = load +
-  // 1/latency.
+  // The group as one M/M/c queue of hosts × workers: under each hypothesis, the service time that
+  // makes its mean response time the one observed; the p99 then tells the hypotheses apart.
+  const lambda = (requests - errors) / 60;
+  const service = WORKER_HYPOTHESES.map((w) => solveServiceMs(hostCount * w, lambda, okLatencyMs));
+  const p99 = minute.latencyP99Ms;
+  const tailFraction = errorRate < 0.5 ? 0.01 / (1 - errorRate) : undefined;
+  const believed = known?.workers ?? 0;
+  const utilisation =
+    (lambda * service[believed]) / 1000 / (hostCount * WORKER_HYPOTHESES[believed]);
+  // Near saturation every hypothesis reads as "capacity = throughput": the tail tells them apart
+  // no longer, and the backlog of a sudden loss of hosts would only blur the misfit.
+  const misfit =
+    p99 !== null &&
+    p99 > 0 &&
+    requests >= p.minTailRequests &&
+    tailFraction !== undefined &&
+    utilisation <= SATURATED
+      ? service.map((ms, k) => {
+          const modelled = groupQuantile(
+            hostCount * WORKER_HYPOTHESES[k],
+            1000 / ms,
+            lambda,
+            tailFraction,
+          );
+          return Number.isFinite(modelled) ? Math.log(modelled / p99) ** 2 : 1;
+        })
+      : undefined;
+  return { serviceMs: service, misfit, errorRate, overloaded: false };
+}
+
+/**
+ * The mean service time (ms) that gives `servers` pooled workers a mean response time of
+ * `latencyMs` at `lambda` requests/s; near saturation when even that wait is too short.
+ */
+export function solveServiceMs(servers: number, lambda: number, latencyMs: number): number {
+  let low = 0;
+  let high = Math.min(latencyMs, lambda > 0 ? (1000 * servers) / lambda : latencyMs);
+  for (let k = 0; k < 50; k++) {
+    const middle = (low + high) / 2;
+    if (meanResponseMs(servers, lambda, middle) < latencyMs) low = middle;
+    else high = middle;
+  }
+  return Math.max(0.1, (low + high) / 2);
+}
+
+function meanResponseMs(servers: number, lambda: number, serviceMs: number): number {
+  const offered = (lambda * serviceMs) / 1000;
+  if (offered >= servers) return Infinity;
+  return serviceMs + (erlangC(servers, offered) * serviceMs) / (servers - offered);
+}
+
+/** Erlang C by the Erlang B recursion: the probability that a request waits for a worker. */
+export function erlangC(servers: number, offered: number): number {
+  if (offered <= 0) return 0;
+  const utilisation = offered / servers;
+  if (utilisation >= 1) return 1;
+  let b = 1;
+  for (let k = 1; k <= servers; k++) b = (offered * b) / (k + offered * b);
+  return b / (1 - utilisation * (1 - b));
+}
+
+/**
+ * P(T > t) of an M/M/c response time as a·e^(−μt) + b·e^(−θt) (+ c·t·e^(−μt) when θ = μ), per
+ * second; undefined when the queue is unstable.
+ */
+function tailTerms(
+  servers: number,
+  mu: number,
+  lambda: number,
+): { mu: number; theta: number; a: number; b: number; c: number } | undefined {
+  const offered = lambda / mu;
+  if (offered >= servers) return undefined;
+  const wait = erlangC(servers, offered);
+  const theta = servers * mu - lambda;
+  if (Math.abs(theta - mu) < 1e-9 * mu) return { mu, theta, a: 1, b: 0, c: wait * mu };
   return {
-    hostCapacity: perHost * (1 - errorRate) + 1000 / okLatencyMs,
-    errorRate,
-    overloaded: false,
+    mu,
+    theta,
+    a: 1 - wait + (wait * theta) / (theta - mu),
+    b: (-wait * mu) / (theta - mu),
+    c: 0,
   };
+}
+
+/** The response time (ms) that a `fraction` of a pooled M/M/c queue's requests exceed. */
+function groupQuantile(servers: number, mu: number, lambda: number, fraction: number): number {
+  const terms = tailTerms(servers, mu, lambda);
+  if (!terms) return Infinity;
+  const tail = (t: number) =>
+    terms.a * Math.exp(-terms.mu * t) +
+    terms.b * Math.exp(-terms.theta * t) +
+    terms.c * t * Math.exp(-terms.mu * t);
+  let low = 0;
+  let high = 0.01;
+  while (tail(high) > fraction && high < 1e5) high *= 2;
+  for (let k = 0; k < 40; k++) {
+    const middle = (low + high) / 2;
+    if (tail(middle) > fraction) low = middle;
+    else high = middle;
+  }
+  return high * 1000;
+}
+
+/**
+ * The workers-per-host hypothesis to believe: the fewest workers whose p99 misfit is close to the
+ * best one's, since hypotheses of ample workers all look alike while waits are short, and the
+ * fewest is the one that never overestimates capacity.
+ */
+function believedWorkers(misfit: readonly number[] | null): number {
+  if (!misfit) return 0;
+  const best = Math.min(...misfit);
+  return misfit.findIndex((m) => m <= 1.25 * best + 0.0002);
 }
 
 export const adaptivePolicy: PolicyDefinition<AdaptiveParameters> = {
@@ -182,32 +384,7 @@ export const adaptivePolicy: PolicyDefinition<AdaptiveParameters> = {
           continue;
         }
         cutNow = seen.overloaded || seen.errorRate >= p.fastCutErrorRate;
-        if (!estimate) {
-          estimate = {
-            hostCapacity: seen.hostCapacity,
-            errorRate: seen.errorRate,
-            learnedMs: minute.startMs,
-            cutMs: 0,
-          };
-          continue;
-        }
-        // Bad news is believed at once, good news is smoothed: capacity falls and errors rise fast.
-        const falling = seen.hostCapacity < estimate.hostCapacity;
-        const capacityWeight = seen.overloaded
-          ? 1
-          : falling
-            ? Math.max(p.smoothing, 0.8)
-            : p.smoothing;
-        const errorWeight = seen.errorRate > estimate.errorRate ? 1 : p.smoothing;
-        estimate = {
-          hostCapacity:
-            estimate.hostCapacity + capacityWeight * (seen.hostCapacity - estimate.hostCapacity),
-          errorRate: seen.overloaded
-            ? estimate.errorRate
-            : estimate.errorRate + errorWeight * (seen.errorRate - estimate.errorRate),
-          learnedMs: minute.startMs,
-          cutMs: cutNow ? nowMs : estimate.cutMs,
-        };
+        estimate = learn(estimate, seen, p, minute.startMs, cutNow ? nowMs : undefined);
       }
       if (estimate) groups[g.targetGroupArn] = estimate;
       cut.push(cutNow);
@@ -234,7 +411,12 @@ export const adaptivePolicy: PolicyDefinition<AdaptiveParameters> = {
       };
     }
 
-    const target = targetSplit(targetGroups, known, totalRequestsPerSecond, p);
+    const { shares: target, overloads } = targetSplit(
+      targetGroups,
+      known,
+      totalRequestsPerSecond,
+      p,
+    );
     const gain = Math.min(p.gain, stableGain(targetGroups, nowMs));
     const current = sharesOf(targetGroups.map((g) => g.currentWeight));
     const fixed = current.map((c, i) => {
@@ -249,14 +431,21 @@ export const adaptivePolicy: PolicyDefinition<AdaptiveParameters> = {
     );
     // Cut and slowly restored groups land exactly where they must; the others share the rest.
     const fixedTotal = fixed.reduce<number>((s, f) => s + (f ?? 0), 0);
-    const next = sharesOf(stepped).map((r, i) => fixed[i] ?? r * (1 - fixedTotal));
+    const scaled = sharesOf(stepped).map((r, i) => fixed[i] ?? r * (1 - fixedTotal));
+    // Share freed by a cut goes first where the target wants more, not past any group's target.
+    const next = withinTargets(
+      scaled,
+      current.map((c, i) => (fixed[i] === undefined ? Math.max(c, target[i]) : scaled[i])),
+    );
     const floors = known.map((k) =>
       k && k.errorRate >= p.fastCutErrorRate ? p.failingFloor : p.floor,
     );
     const weights = withFloor(next, targetGroups, floors);
     const largestMove = Math.max(...weights.map((w, i) => Math.abs(w - current[i])));
     const split = targetGroups.map((g, i) => `${g.label} ${target[i].toFixed(2)}`).join(', ');
-    if (largestMove <= p.deadband && current.some((c) => c > 0)) {
+    // The deadband holds a small move, never one off a split that loads a group past its plan.
+    const holdable = !overloads(current) || overloads(weights);
+    if (largestMove <= p.deadband && holdable && current.some((c) => c > 0)) {
       return {
         weights: current,
         reason: `within the deadband of the capacity split (${split})`,
@@ -294,8 +483,8 @@ function newestLoad(targetGroups: readonly TargetGroupObservation[]): number {
 }
 
 /**
- * The split that minimises the modelled p99: group i is h_i single-server hosts of capacity K_i,
- * so a request there takes an exponential time of rate K_i − load per host; its errors sit at the
+ * The split that minimises the modelled p99: group i is one pooled M/M/c queue of h_i hosts of
+ * capacity K_i, each request taking its learned service time on average; its errors sit at the
  * penalty. Found by pairwise transfers of shrinking size.
  */
 function targetSplit(
@@ -303,11 +492,14 @@ function targetSplit(
   known: readonly (GroupEstimate | undefined)[],
   lambda: number,
   p: AdaptiveParameters,
-): number[] {
+): { shares: number[]; overloads: (shares: readonly number[]) => boolean } {
   const measured = known.filter((k): k is GroupEstimate => k !== undefined);
   // A group not yet measured is assumed typical until its own minutes arrive.
   const typical = measured.reduce((s, k) => s + k.hostCapacity, 0) / measured.length;
   const capacity = known.map((k) => k?.hostCapacity ?? typical);
+  const typicalServiceMs =
+    measured.reduce((s, k) => s + k.serviceMs[k.workers], 0) / measured.length;
+  const serviceMs = known.map((k) => (k ? k.serviceMs[k.workers] : typicalServiceMs));
   const errors = known.map((k) => k?.errorRate ?? 0);
   const hosts = targetGroups.map((g) => g.healthyHostCount);
   const live = hosts.map((h) => h > 0);
@@ -326,10 +518,17 @@ function targetSplit(
   const p99 = (shares: readonly number[]) =>
     shares.some((s) => s > maxShare + 1e-9)
       ? Infinity
-      : modelQuantile(shares, capacity, errors, hosts, lambda, planned, p.errorPenaltyMs, {
-          lambda: surgeLambda,
-          utilisation: p.surgeUtilisation,
-        });
+      : modelQuantile(
+          shares,
+          capacity,
+          serviceMs,
+          errors,
+          hosts,
+          lambda,
+          planned,
+          p.errorPenaltyMs,
+          { lambda: surgeLambda, utilisation: p.surgeUtilisation },
+        );
 
   let shares = capShares(sharesOf(capacity.map((k, i) => (live[i] ? k * hosts[i] : 0))), maxShare);
   let best = p99(shares);
@@ -353,7 +552,13 @@ function targetSplit(
       if (!improved) break;
     }
   }
-  return shares;
+  const overloads = (split: readonly number[]) =>
+    split.some(
+      (s, i) =>
+        live[i] &&
+        (s * lambda * (1 - errors[i])) / Math.max(1, hosts[i]) / capacity[i] > planned + 1e-9,
+    );
+  return { shares, overloads };
 }
 
 /** Moves share above `maxShare` to the other groups in proportion to theirs. */
@@ -374,6 +579,7 @@ function capShares(shares: readonly number[], maxShare: number): number[] {
 function modelQuantile(
   shares: readonly number[],
   capacity: readonly number[],
+  serviceMs: readonly number[],
   errors: readonly number[],
   hosts: readonly number[],
   lambda: number,
@@ -381,27 +587,41 @@ function modelQuantile(
   errorPenaltyMs: number,
   surge: { readonly lambda: number; readonly utilisation: number },
 ): number {
-  const rates: number[] = [];
+  const terms: NonNullable<ReturnType<typeof tailTerms>>[] = [];
   const mass: number[] = [];
   let errorMass = 0;
   let overload = 0;
   let surgeOverload = 0;
   for (let i = 0; i < shares.length; i++) {
     if (shares[i] <= 0) continue;
-    const load = (shares[i] * lambda * (1 - errors[i])) / Math.max(1, hosts[i]);
-    const utilisation = load / capacity[i];
+    const groupHosts = Math.max(1, hosts[i]);
+    const arrivals = shares[i] * lambda * (1 - errors[i]);
+    const utilisation = arrivals / groupHosts / capacity[i];
     if (utilisation > maxUtilisation) overload += utilisation - maxUtilisation;
     // Squared, so that a surge no split carries is spread evenly rather than piled on one group.
     const surgeExcess = (utilisation * surge.lambda) / lambda - surge.utilisation;
     if (surgeExcess > 0) surgeOverload += surgeExcess ** 2;
-    rates.push(Math.max(capacity[i] * (1 - maxUtilisation), capacity[i] - load) / 1000);
+    const mu = 1000 / serviceMs[i];
+    const servers = Math.max(1, Math.round((capacity[i] * groupHosts) / mu));
+    const groupTerms = tailTerms(servers, mu, Math.min(arrivals, servers * mu * maxUtilisation));
+    if (!groupTerms) return 1e9 * 2;
+    terms.push(groupTerms);
     mass.push(shares[i] * (1 - errors[i]));
     errorMass += shares[i] * errors[i];
   }
   if (overload > 0) return 1e9 * (1 + overload);
   if (surgeOverload > 0) return 1e8 * (1 + surgeOverload);
   if (errorMass >= 0.01) return errorPenaltyMs * (1 + errorMass);
-  const tail = (t: number) => rates.reduce((s, r, k) => s + mass[k] * Math.exp(-r * t), 0);
+  const tail = (t: number) =>
+    terms.reduce(
+      (s, x, k) =>
+        s +
+        mass[k] *
+          (x.a * Math.exp(-x.mu * t) +
+            x.b * Math.exp(-x.theta * t) +
+            x.c * t * Math.exp(-x.mu * t)),
+      0,
+    );
   let low = 0;
   let high = 1;
   while (tail(high) > 0.01 - errorMass && high < 1e7) high *= 2;
@@ -410,7 +630,17 @@ function modelQuantile(
     if (tail(middle) > 0.01 - errorMass) low = middle;
     else high = middle;
   }
-  return high;
+  return high * 1000;
+}
+
+/** Moves share above each group's bound to the groups below theirs, in proportion to their room. */
+function withinTargets(shares: readonly number[], bounds: readonly number[]): number[] {
+  const excess = shares.reduce((s, v, i) => s + Math.max(0, v - bounds[i]), 0);
+  const room = shares.reduce((s, v, i) => s + Math.max(0, bounds[i] - v), 0);
+  if (excess <= 1e-12 || room <= excess) return [...shares];
+  return shares.map((v, i) =>
+    v > bounds[i] ? bounds[i] : v + (excess * Math.max(0, bounds[i] - v)) / room,
+  );
 }
 
 function sharesOf(values: readonly number[]): number[] {

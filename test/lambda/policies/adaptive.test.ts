@@ -4,8 +4,11 @@ import {
   AdaptiveParameters,
   adaptiveParameters,
   adaptivePolicy,
+  solveServiceMs,
   stableGain,
+  WORKER_HYPOTHESES,
 } from '../../../lambda/policies/adaptive';
+import { erlangC, responseTimeQuantile } from '../../../bench/sim/erlang';
 import { group, input, minute, minutes, NOW_MS, sharesOf } from './observations';
 
 const defaults = adaptiveParameters.parse({});
@@ -187,17 +190,18 @@ describe('adaptive policy', () => {
 
   describe('with surgeFactor', () => {
     const steer = { gain: 1, deadband: 0, maxShare: 1 };
-    // Each group: 50 req/s on 3 hosts; A (40 ms) reads as 125 req/s of capacity, B (100 ms) as 80.
+    // Each group: 50 req/s on 3 hosts, read as an M/M/3 queue (no p99 to tell workers apart): A
+    // (40 ms) as 91 req/s of capacity, B (100 ms) as 62.
     const targetShareOfA = (surgeFactor: number) =>
       sharesOf(run({ ...steer, surgeFactor }, fastAndSlow(), FRESH).weights)[0];
 
     it('leaves every group room to carry the surge multiple of the load it is given', () => {
       const unhedged = targetShareOfA(1);
-      const hedged = targetShareOfA(2);
+      const hedged = targetShareOfA(1.45);
 
-      // At twice the 100 req/s observed, A may take at most 0.98 × 125 / 200 of it.
-      expect(hedged).toBeLessThanOrEqual((0.98 * 125) / 200 + 0.005);
-      expect(hedged).toBeLessThan(unhedged - 0.05);
+      // At 1.45 × the 100 req/s observed, A may take at most 0.98 × 91.1 / 145 of it.
+      expect(hedged).toBeLessThanOrEqual((0.98 * 91.1) / 145 + 0.005);
+      expect(hedged).toBeLessThan(unhedged - 0.01);
     });
 
     it('changes nothing while the split at the observed load already carries the surge', () => {
@@ -224,6 +228,72 @@ describe('adaptive policy', () => {
 
     expect(output.weights).toEqual([6, 2]);
     expect(output.hold).toBeFalsy();
+  });
+
+  describe('estimating service time and workers per host', () => {
+    /** Minutes an M/M/c group of hosts × workers at `rate` per worker shows at `lambda` req/s. */
+    function queueMinutes(
+      hosts: number,
+      workers: number,
+      rate: number,
+      lambda: number,
+      p99 = true,
+    ) {
+      const servers = hosts * workers;
+      const offered = lambda / rate;
+      const meanMs = 1000 * (1 / rate + erlangC(servers, offered) / (servers * rate - lambda));
+      const p99Ms = 1000 * responseTimeQuantile(servers, rate, lambda, 0.99);
+      return minutes(10, {
+        requests: Math.round(lambda * 60),
+        latencyMs: meanMs,
+        p99Ms: p99 ? p99Ms : null,
+        hosts,
+      });
+    }
+    const learned = (groups: readonly TargetGroupObservation[]) => {
+      const state = run({}, groups).state as {
+        groups: Record<string, { hostCapacity: number; workers: number }>;
+      };
+      return groups.map((g) => state.groups[g.targetGroupArn]);
+    };
+
+    it('reads hosts of two workers from how p99 stands to the mean, not as a queue each', () => {
+      // The example fleet's A and C at B1's split: 4 hosts × 2 workers at 20/s, 5 × 1 at 16/s.
+      const [a, c] = learned([
+        group('A', 400, 4, queueMinutes(4, 2, 20, 96)),
+        group('C', 200, 5, queueMinutes(5, 1, 16, 48)),
+      ]);
+
+      expect(WORKER_HYPOTHESES[a.workers]).toBe(2);
+      expect(a.hostCapacity).toBeCloseTo(40, 0);
+      expect(WORKER_HYPOTHESES[c.workers]).toBe(1);
+      expect(c.hostCapacity).toBeCloseTo(16, 0);
+    });
+
+    it('assumes one worker per host without p99 data, which never overestimates capacity', () => {
+      const [a] = learned([group('A', 500, 4, queueMinutes(4, 2, 20, 96, false))]);
+
+      expect(WORKER_HYPOTHESES[a.workers]).toBe(1);
+      expect(a.hostCapacity).toBeLessThan(40);
+    });
+
+    it('finds the mean service time that explains the mean latency of a pooled queue', () => {
+      const meanMs = 1000 * (1 / 20 + erlangC(8, 96 / 20) / (8 * 20 - 96));
+
+      expect(solveServiceMs(8, 96, meanMs)).toBeCloseTo(50, 3);
+    });
+
+    it('moves load off slow single-worker hosts onto a pooled group with room, like the oracle', () => {
+      // A: 12 hosts × 2 workers at 20/s (scaled out); C: 5 single-worker hosts at 16/s.
+      const groups = [
+        group('A', 600, 12, queueMinutes(12, 2, 20, 151)),
+        group('C', 400, 5, queueMinutes(5, 1, 16, 101 - 60)),
+      ];
+
+      const [a] = sharesOf(run({ gain: 1, deadband: 0, maxShare: 1 }, groups, FRESH).weights);
+
+      expect(a).toBeGreaterThan(0.9);
+    });
   });
 
   it('is rejected by the decision step when its gain is above 1, naming the parameter and value', () => {
