@@ -35,21 +35,22 @@ export const adaptiveParameters = z.strictObject({
   maxShare: z._default(z.number().check(z.gt(0), z.lte(1)), 0.7),
   /**
    * Highest utilisation the target split plans for any group, leaving room for estimate error.
-   * Default 0.8.
+   * Default 0.85.
    */
   maxUtilisation: z._default(z.number().check(z.gt(0), z.lte(0.99)), 0.85),
   /**
    * Multiple of the observed load the split must carry without overloading any group, because a
    * jump in load shows in the metrics only minutes later (1–3). It flattens the split toward
-   * capacity proportions and costs p99 at steady load, so it is off by default. Default 1.
+   * capacity proportions; a little of it keeps a group that scaled out from taking so much that a
+   * sudden slowdown there overwhelms it before the metrics show it. Default 1.2.
    */
-  surgeFactor: z._default(z.number().check(z.gte(1), z.lte(5)), 1),
+  surgeFactor: z._default(z.number().check(z.gte(1), z.lte(5)), 1.2),
   /**
    * Highest utilisation the surge may bring any group to. The surge planned for shrinks to nothing
    * as it nears twice the room the working groups have at this utilisation: when even a balanced
-   * fleet could not carry it, planning for it would only cost p99 now. Default 0.98.
+   * fleet could not carry it, planning for it would only cost p99 now. Default 1.
    */
-  surgeUtilisation: z._default(z.number().check(z.gt(0), z.lte(1)), 0.98),
+  surgeUtilisation: z._default(z.number().check(z.gt(0), z.lte(1)), 1),
   /**
    * A minute whose successful requests took longer than this multiple of the group's learned
    * service time, with errors, reads as overload (capacity exceeded), not as a failing group.

@@ -189,7 +189,7 @@ describe('adaptive policy', () => {
   });
 
   describe('with surgeFactor', () => {
-    const steer = { gain: 1, deadband: 0, maxShare: 1 };
+    const steer = { gain: 1, deadband: 0, maxShare: 1, surgeUtilisation: 0.98 };
     // Each group: 50 req/s on 3 hosts, read as an M/M/3 queue (no p99 to tell workers apart): A
     // (40 ms) as 91 req/s of capacity, B (100 ms) as 62.
     const targetShareOfA = (surgeFactor: number) =>
@@ -213,8 +213,8 @@ describe('adaptive policy', () => {
       expect(targetShareOfA(3)).toBeCloseTo(targetShareOfA(1), 6);
     });
 
-    it('is off by default', () => {
-      expect(defaults.surgeFactor).toBe(1);
+    it('plans for a modest surge by default', () => {
+      expect(defaults.surgeFactor).toBe(1.2);
     });
   });
 
