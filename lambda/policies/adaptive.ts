@@ -81,6 +81,11 @@ export const adaptiveParameters = z.strictObject({
   failingFloor: z._default(z.number().check(z.gte(0), z.lte(0.2)), 0.005),
   /** No change unless some group's share moves by more than this (0–0.2). Default 0.02. */
   deadband: z._default(z.number().check(z.gte(0), z.lte(0.2)), 0.02),
+  /**
+   * No change unless the model expects the new split's p99 to beat the current one's by this
+   * fraction (0–0.2). Default 0.002.
+   */
+  minImprovement: z._default(z.number().check(z.gte(0), z.lte(0.2)), 0.002),
   /** Minutes with fewer requests than this are too thin to learn from. Default 20. */
   minRequests: z._default(z.int().check(z.gte(1)), 20),
   /**
@@ -412,7 +417,7 @@ export const adaptivePolicy: PolicyDefinition<AdaptiveParameters> = {
       };
     }
 
-    const { shares: target, overloads } = targetSplit(
+    const { shares: target, overloads, modelledP99 } = targetSplit(
       targetGroups,
       known,
       totalRequestsPerSecond,
@@ -446,7 +451,12 @@ export const adaptivePolicy: PolicyDefinition<AdaptiveParameters> = {
     const split = targetGroups.map((g, i) => `${g.label} ${target[i].toFixed(2)}`).join(', ');
     // The deadband holds a small move, never one off a split that loads a group past its plan.
     const holdable = !overloads(current) || overloads(weights);
-    if (largestMove <= p.deadband && holdable && current.some((c) => c > 0)) {
+    // A move the model expects almost nothing from is not worth a write: groups that look alike
+    // would otherwise trade traffic on every wobble of their estimates.
+    const improvement = 1 - modelledP99(weights) / modelledP99(current);
+    const small =
+      largestMove <= p.deadband || (improvement < p.minImprovement && !cut.some(Boolean));
+    if (small && holdable && current.some((c) => c > 0)) {
       return {
         weights: current,
         reason: `within the deadband of the capacity split (${split})`,
@@ -493,7 +503,11 @@ function targetSplit(
   known: readonly (GroupEstimate | undefined)[],
   lambda: number,
   p: AdaptiveParameters,
-): { shares: number[]; overloads: (shares: readonly number[]) => boolean } {
+): {
+  shares: number[];
+  overloads: (shares: readonly number[]) => boolean;
+  modelledP99: (shares: readonly number[]) => number;
+} {
   const measured = known.filter((k): k is GroupEstimate => k !== undefined);
   // A group not yet measured is assumed typical until its own minutes arrive.
   const typical = measured.reduce((s, k) => s + k.hostCapacity, 0) / measured.length;
@@ -559,7 +573,7 @@ function targetSplit(
         live[i] &&
         (s * lambda * (1 - errors[i])) / Math.max(1, hosts[i]) / capacity[i] > planned + 1e-9,
     );
-  return { shares, overloads };
+  return { shares, overloads, modelledP99: p99 };
 }
 
 /** Moves share above `maxShare` to the other groups in proportion to theirs. */

@@ -89,6 +89,20 @@ describe('adaptive policy', () => {
     expect(again.weights).toEqual(sharesOf(settled));
   });
 
+  it('keeps its weights when the model expects a move to gain less than minImprovement', () => {
+    const alike = (weights: [number, number]) => [
+      group('A', weights[0], 3, minutes(3, { requests: 3000, latencyMs: 40, hosts: 3 })),
+      group('B', weights[1], 3, minutes(3, { requests: 3000, latencyMs: 40, hosts: 3 })),
+    ];
+    const steer = { gain: 1, deadband: 0.01 };
+
+    const held = run({ ...steer, minImprovement: 0.2 }, alike([560, 440]), FRESH);
+    const moved = run({ ...steer, minImprovement: 0 }, alike([560, 440]), FRESH);
+
+    expect(held.weights).toEqual([0.56, 0.44]);
+    expect(sharesOf(moved.weights)[0]).toBeCloseTo(0.5, 2);
+  });
+
   it('cuts a group that fails fast to its failing floor in one run, whatever the gain', () => {
     const groups = [
       group('A', 500, 10, minutes(3, { requests: 3000, latencyMs: 50, hosts: 10 })),
@@ -283,7 +297,7 @@ describe('adaptive policy', () => {
       expect(solveServiceMs(8, 96, meanMs)).toBeCloseTo(50, 3);
     });
 
-    it('moves load off slow single-worker hosts onto a pooled group with room, like the oracle', () => {
+    it('moves load off slow single-worker hosts to a pooled group with room, like the oracle', () => {
       // A: 12 hosts × 2 workers at 20/s (scaled out); C: 5 single-worker hosts at 16/s.
       const groups = [
         group('A', 600, 12, queueMinutes(12, 2, 20, 151)),
