@@ -301,15 +301,13 @@ export class WeightController extends Construct {
   /** One per action: goes off when someone else changed its weights. */
   public readonly outsideChangeAlarms: cloudwatch.Alarm[];
   public readonly stateParameterName: string;
-  /** The SSM parameter holding the configuration, when it is too large for the environment. */
-  public readonly configParameter?: ssm.StringParameter;
+  /** The SSM parameter holding the configuration (the environment has a copy when it fits). */
+  public readonly configParameter: ssm.StringParameter;
 
   private readonly props: WeightControllerProps;
   private readonly settings: Settings;
   private readonly actions: SteeredActionDescription[] = [];
   private readonly monitoring: ControllerMonitoring;
-  /** What the configuration's storage holds: the environment, or the parameter's tier. */
-  private readonly configCapacityChars: number;
 
   constructor(scope: Construct, id: string, props: WeightControllerProps) {
     super(scope, id);
@@ -341,29 +339,34 @@ export class WeightController extends Construct {
     });
 
     // Lazy, so actions added after construction (rules of a WeightedLoadBalancer) are included.
+    // The parameter always holds the configuration; the environment carries a copy only when it
+    // fits Lambda's 4 KB limit, and an empty value sends the handler to the parameter.
     const configJson = Lazy.string({ produce: () => stack.toJsonString(this.configuration()) });
-    const configChars = estimateChars(this.configuration());
-    const environment: Record<string, string> = {};
-    if (configChars <= MAX_INLINE_CONFIG_CHARS) {
-      this.configCapacityChars = MAX_INLINE_CONFIG_CHARS;
-      environment[CONTROLLER_CONFIG_ENV] = configJson;
-    } else {
-      if (configChars > MAX_ADVANCED_PARAMETER_CHARS) {
-        fail(
-          `actions make a configuration of about ${configChars} characters; it must fit in an SSM parameter of ${MAX_ADVANCED_PARAMETER_CHARS}, so split the actions over several controllers`,
-        );
-      }
-      const advanced = configChars > MAX_STANDARD_PARAMETER_CHARS;
-      this.configCapacityChars = advanced
-        ? MAX_ADVANCED_PARAMETER_CHARS
-        : MAX_STANDARD_PARAMETER_CHARS;
-      this.configParameter = new ssm.StringParameter(this, 'Configuration', {
-        stringValue: configJson,
-        description: 'Weight controller configuration',
-        tier: advanced ? ssm.ParameterTier.ADVANCED : ssm.ParameterTier.STANDARD,
-      });
-      environment[CONTROLLER_CONFIG_PARAMETER_ENV] = this.configParameter.parameterName;
-    }
+    const configChars = () => estimateChars(this.configuration());
+    this.configParameter = new ssm.StringParameter(this, 'Configuration', {
+      stringValue: configJson,
+      description: 'Weight controller configuration',
+    });
+    (this.configParameter.node.defaultChild as ssm.CfnParameter).tier = Lazy.string({
+      produce: () =>
+        configChars() > MAX_STANDARD_PARAMETER_CHARS
+          ? ssm.ParameterTier.ADVANCED
+          : ssm.ParameterTier.STANDARD,
+    });
+    const environment: Record<string, string> = {
+      [CONTROLLER_CONFIG_ENV]: Lazy.string({
+        produce: () => (configChars() <= MAX_INLINE_CONFIG_CHARS ? configJson : ''),
+      }),
+      [CONTROLLER_CONFIG_PARAMETER_ENV]: this.configParameter.parameterName,
+    };
+    this.node.addValidation({
+      validate: () =>
+        configChars() > MAX_ADVANCED_PARAMETER_CHARS
+          ? [
+              `actions make a configuration of about ${configChars()} characters; it must fit in an SSM parameter of ${MAX_ADVANCED_PARAMETER_CHARS}, so split the actions over several controllers`,
+            ]
+          : [],
+    });
 
     const fn = this.createFunction(props, settings, environment);
     this.function = fn;
@@ -400,12 +403,6 @@ export class WeightController extends Construct {
    */
   public addAction(action: SteeredActionDescription): void {
     this.checkNewAction(action);
-    const chars = estimateChars(this.configuration([...this.actions, action]));
-    if (chars > this.configCapacityChars) {
-      fail(
-        `action "${action.id}" makes a configuration of about ${chars} characters, more than the ${this.configCapacityChars} its storage holds; give the controller all its actions when it is created, so it sizes the storage for them`,
-      );
-    }
     this.actions.push(action);
     this.grantModify(action);
     this.monitoring.addAction(action);
@@ -530,7 +527,7 @@ export class WeightController extends Construct {
         resources: [stateParameterArn],
       }),
     );
-    this.configParameter?.grantRead(this.role);
+    this.configParameter.grantRead(this.role);
     this.logGroup.grantWrite(this.role);
 
     const policy = this.role.node.findChild('DefaultPolicy').node.defaultChild!;

@@ -159,7 +159,7 @@ describe('WeightController environment', () => {
     expect(config.actions[1].templateWeights).toBeUndefined();
   });
 
-  test('moves a configuration too large for the environment into an SSM parameter', () => {
+  test('keeps a configuration too large for the environment in the SSM parameter only', () => {
     const labels = ['a', 'b', 'c', 'd', 'e'];
     const actions = Array.from({ length: 5 }, (_, i) => ({
       ...existingDefaultAction(labels),
@@ -168,7 +168,7 @@ describe('WeightController environment', () => {
     const { template: synth, controller } = controllerStack({ actions });
     const template = synth();
 
-    expect(environmentVariable(template, CONFIG_ENV)).toBeUndefined();
+    expect(environmentVariable(template, CONFIG_ENV)).toBe('');
     expect(environmentVariable(template, CONFIG_PARAMETER_ENV)).toEqual({
       Ref: expect.stringMatching(/^ControllerConfiguration/),
     });
@@ -459,13 +459,26 @@ describe('WeightController.addAction', () => {
     );
   });
 
-  test('rejects a late action that would outgrow the configuration storage', () => {
+  test('keeps the configuration in SSM only once late actions outgrow the environment', () => {
     const labels = ['a', 'b', 'c', 'd', 'e'];
-    const { controller } = controllerStack({ actions: [existingDefaultAction(labels)] });
-    const add = (i: number) =>
+    const { controller, template } = controllerStack({ actions: [existingDefaultAction(labels)] });
+    for (const i of [1, 2, 3])
       controller.addAction({ ...existingDefaultAction(labels), id: `late-${i}` });
-    expect(() => [1, 2, 3, 4, 5].forEach(add)).toThrow(
-      /^action "late-\d" makes a configuration of about \d+ characters, more than the 3500 its storage holds/,
+
+    expect(environmentVariable(template(), CONFIG_ENV)).toBe('');
+    const [parameter] = Object.values(template().findResources('AWS::SSM::Parameter'));
+    expect(parseConfig(parameter.Properties.Value, 'the parameter').actions).toHaveLength(4);
+  });
+
+  test('fails synth when the configuration outgrows an advanced SSM parameter', () => {
+    const labels = ['a', 'b', 'c', 'd', 'e'];
+    const actions = Array.from({ length: 9 }, (_, i) => ({
+      ...existingDefaultAction(labels),
+      id: `action-${i}`,
+    }));
+    const { template } = controllerStack({ actions });
+    expect(() => template()).toThrow(
+      /actions make a configuration of about \d+ characters; it must fit in an SSM parameter of 8192, so split the actions over several controllers/,
     );
   });
 });
