@@ -33,6 +33,8 @@ export class WebServiceStack extends Stack {
       loadBalancerKind: LoadBalancerKind.APPLICATION,
       protocol: certificates ? elbv2.Protocol.HTTPS : elbv2.Protocol.HTTP,
       certificates,
+      // Steers by estimated capacity from load and latency, moving at most 5% a minute.
+      controller: { policy: 'adaptive', maxStepUp: 0.05 },
     });
     const vpc = this.service.vpc;
     const healthCheck = {
@@ -117,6 +119,8 @@ export class TcpServiceStack extends Stack {
       protocol: elbv2.Protocol.TCP,
       port: 80,
       groupStickiness: true,
+      // An NLB publishes no per-target-group traffic or latency, so health is the signal here.
+      controller: { policy: 'healthy-hosts' },
     });
     const vpc = this.service.vpc;
     const healthCheck = { protocol: elbv2.Protocol.TCP, interval: Duration.seconds(30) };

@@ -82,7 +82,8 @@ describe("cdk-nag's AwsSolutions pack on the example app", () => {
       expect(ack).toEqual(
         expect.objectContaining({
           isResource: true,
-          rule: expect.stringMatching(/^AwsSolutions-[A-Z]+\d+$/),
+          // A rule, or one finding of a rule, such as IAM5's wildcard on "Resource::*".
+          rule: expect.stringMatching(/^AwsSolutions-[A-Z]+\d+(\[[^\]]+\])?$/),
         }),
       );
       expect(ack.reason.length).toBeGreaterThan(30);
@@ -114,6 +115,8 @@ describe("cdk-nag's AwsSolutions pack on the example app", () => {
       'AwsSolutions-EC23 WeightedTcpService/Tcp/SecurityGroup/Resource',
       'AwsSolutions-EC23 WeightedWebService/Web/LoadBalancer/SecurityGroup/Resource',
       'AwsSolutions-EC26 WeightedWebService/Spot/Group/ASG',
+      'AwsSolutions-IAM5[Resource::*] WeightedTcpService/Tcp/Controller/Role/DefaultPolicy/Resource',
+      'AwsSolutions-IAM5[Resource::*] WeightedWebService/Web/Controller/Role/DefaultPolicy/Resource',
       'AwsSolutions-S1 WeightedTcpService/Tcp/AccessLogs/Resource',
       'AwsSolutions-S1 WeightedWebService/Web/AccessLogs/Resource',
     ]);
