@@ -3,7 +3,8 @@ import { parseConfig } from '../../lambda/config-source';
 import { Fleet } from '../../lib/fleet';
 import { LoadBalancerKind } from '../../lib/types';
 import { WeightedLoadBalancer, WeightedLoadBalancerProps } from '../../lib/weighted-load-balancer';
-import { stackWithVpc } from './app-helpers';
+import { buildExampleApp } from '../../bin/stacks';
+import { projectApp, stackWithVpc } from './app-helpers';
 
 const TG = (name: string) =>
   `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/${name}/73e2d6bc24d8a067`;
@@ -79,5 +80,20 @@ describe('WeightedLoadBalancer with a controller', () => {
     ]);
     expect(JSON.stringify(modify[0].Resource)).toMatch(/"Ref":"WebLoadBalancerListener/);
     expect(JSON.stringify(modify[1].Resource)).toMatch(/"Ref":"WebApiRule/);
+  });
+});
+
+describe('the example app', () => {
+  test('steers both example services with a controller', () => {
+    const app = projectApp();
+    buildExampleApp(app);
+    const controlled = app.node
+      .findAll()
+      .filter((c): c is WeightedLoadBalancer => c instanceof WeightedLoadBalancer)
+      .map((lb) => [lb.node.path, lb.controller !== undefined]);
+    expect(controlled).toEqual([
+      ['WeightedWebService/Web', true],
+      ['WeightedTcpService/Tcp', true],
+    ]);
   });
 });
