@@ -4,6 +4,8 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.tsx?$': ['@swc/jest'] },
+  // Examples import the package by its name, as a user's code does.
+  moduleNameMapper: { '^cdk-weighted-balancer$': '<rootDir>/lib/index.ts' },
   testTimeout: 120000,
   snapshotFormat: { escapeString: false, printBasicPrototype: false },
 };
