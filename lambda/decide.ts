@@ -29,8 +29,8 @@ import {
 } from './guardrails';
 
 /**
- * How the reason of a decision held for lack of data begins; the WeightController's alarm on
- * such holds matches the decision log line by it.
+ * How the reason of a decision held for lack of data begins; the handler counts such holds as
+ * its InsufficientDataHolds metric, which the WeightController's alarms watch.
  */
 export const INSUFFICIENT_DATA_REASON = 'insufficient data';
 

@@ -47,6 +47,8 @@ export const ACTION_METRICS = {
   concurrentChangesSkipped: 'ConcurrentChangesSkipped',
   /** 1 when a guardrail changed the policy's weights. */
   guardrailAdjustments: 'GuardrailAdjustments',
+  /** 1 when the decision step held the weights for lack of data. */
+  insufficientDataHolds: 'InsufficientDataHolds',
 } as const;
 
 /** Metrics per run, dimensions `[service]`. Each is a count (unit Count). */

@@ -6,6 +6,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SteeredAction, TargetGroupObservation } from './contract';
 import { ActionPlan } from './control';
+import { INSUFFICIENT_DATA_REASON } from './decide';
 import {
   ACTION_METRICS,
   METRIC_DIMENSIONS,
@@ -106,6 +107,10 @@ export function publishActionMetrics(
   );
   count(ACTION_METRICS.concurrentChangesSkipped, report.outcome === 'skipped-concurrent-change');
   count(ACTION_METRICS.guardrailAdjustments, (plan.decision?.adjustments.length ?? 0) > 0);
+  count(
+    ACTION_METRICS.insufficientDataHolds,
+    !!plan.decision?.held && plan.decision.reason.startsWith(INSUFFICIENT_DATA_REASON),
+  );
   metrics.publishStoredMetrics();
 
   const inForce = report.outcome === 'written' ? report.weights : report.liveWeights;

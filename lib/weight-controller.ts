@@ -26,7 +26,6 @@ import { safeParse } from 'zod/v4/core';
 import type { ControllerConfigInput, SteeredAction } from '../lambda/contract';
 import { MAX_TARGET_GROUPS_PER_ACTION } from '../lambda/contract';
 import { CUSTOM_POLICY_MODULE, CUSTOM_POLICY_NAME } from '../lambda/custom-policy';
-import { INSUFFICIENT_DATA_REASON } from '../lambda/decide';
 import {
   ACTION_METRICS,
   DEFAULT_METRICS_NAMESPACE,
@@ -54,8 +53,6 @@ export type {
 export const CONTROLLER_CONFIG_ENV = 'CONTROLLER_CONFIG';
 /** The environment variable naming the SSM parameter that holds a larger configuration. */
 export const CONTROLLER_CONFIG_PARAMETER_ENV = 'CONTROLLER_CONFIG_PARAMETER';
-/** The metric the controller's log group derives from decisions held for lack of data. */
-export const INSUFFICIENT_DATA_HOLDS_METRIC = 'InsufficientDataHolds';
 
 /** Lambda allows 4 KB of environment in all; leave room for the variables Lambda adds itself. */
 const MAX_INLINE_CONFIG_CHARS = 3_500;
@@ -296,8 +293,8 @@ export class WeightController extends Construct {
   public readonly dashboard: cloudwatch.Dashboard;
   /** Goes off when runs fail: the handler's RunFailures, or Lambda errors and timeouts. */
   public readonly failureAlarm: cloudwatch.Alarm;
-  /** Goes off when some action held for lack of data for `insufficientDataAlarmAfter`. */
-  public readonly insufficientDataAlarm: cloudwatch.Alarm;
+  /** One per action: goes off when it held for lack of data for `insufficientDataAlarmAfter`. */
+  public readonly insufficientDataAlarms: cloudwatch.Alarm[];
   /** One per action: goes off when someone else changed its weights. */
   public readonly outsideChangeAlarms: cloudwatch.Alarm[];
   public readonly stateParameterName: string;
@@ -389,10 +386,10 @@ export class WeightController extends Construct {
       ],
     });
 
-    this.monitoring = new ControllerMonitoring(this, props, settings, this.function, this.logGroup);
+    this.monitoring = new ControllerMonitoring(this, props, settings, this.function);
     this.dashboard = this.monitoring.dashboard;
     this.failureAlarm = this.monitoring.failureAlarm;
-    this.insufficientDataAlarm = this.monitoring.insufficientDataAlarm;
+    this.insufficientDataAlarms = this.monitoring.insufficientDataAlarms;
     this.outsideChangeAlarms = this.monitoring.outsideChangeAlarms;
     this.actions.forEach((action) => this.monitoring.addAction(action));
   }
@@ -783,16 +780,17 @@ function customEntryFile(): string {
 class ControllerMonitoring extends Construct {
   public readonly dashboard: cloudwatch.Dashboard;
   public readonly failureAlarm: cloudwatch.Alarm;
-  public readonly insufficientDataAlarm: cloudwatch.Alarm;
   public readonly outsideChangeAlarms: cloudwatch.Alarm[] = [];
+  public readonly insufficientDataAlarms: cloudwatch.Alarm[] = [];
   private readonly alarmTopic?: sns.ITopic;
+  /** Runs in a row an action must hold for lack of data before its alarm goes off. */
+  private readonly holdPeriods: number;
 
   constructor(
     scope: Construct,
     props: WeightControllerProps,
     private readonly settings: Settings,
     fn: lambda.IFunction,
-    logGroup: logs.ILogGroup,
   ) {
     super(scope, 'Monitoring');
     const period = settings.schedule;
@@ -814,38 +812,12 @@ class ControllerMonitoring extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
-    // The handler logs every decision; those held for lack of data become a metric here.
-    new logs.MetricFilter(this, 'InsufficientDataHolds', {
-      logGroup,
-      metricNamespace: settings.namespace,
-      metricName: INSUFFICIENT_DATA_HOLDS_METRIC,
-      metricValue: '1',
-      filterPattern: logs.FilterPattern.all(
-        logs.FilterPattern.stringValue('$.message', '=', 'decision'),
-        logs.FilterPattern.booleanValue('$.held', true),
-        logs.FilterPattern.stringValue('$.reason', '=', `${INSUFFICIENT_DATA_REASON}*`),
-      ),
-    });
-    const holdPeriods = Math.max(
+    this.holdPeriods = Math.max(
       1,
       Math.ceil(settings.insufficientDataAlarmAfterMinutes / (period.toSeconds() / 60)),
     );
-    this.insufficientDataAlarm = new cloudwatch.Alarm(this, 'InsufficientDataAlarm', {
-      alarmDescription: `The weight controller held for lack of data for ${settings.insufficientDataAlarmAfterMinutes} minutes`,
-      metric: new cloudwatch.Metric({
-        namespace: settings.namespace,
-        metricName: INSUFFICIENT_DATA_HOLDS_METRIC,
-        statistic: 'Sum',
-        period,
-      }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: holdPeriods,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
 
     this.notify(this.failureAlarm);
-    this.notify(this.insufficientDataAlarm);
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       defaultInterval: Duration.hours(3),
@@ -853,16 +825,16 @@ class ControllerMonitoring extends Construct {
     this.dashboard.addWidgets(
       new cloudwatch.AlarmStatusWidget({
         title: 'Controller alarms',
-        alarms: [this.failureAlarm, this.insufficientDataAlarm],
+        alarms: [this.failureAlarm],
         width: 24,
         height: 2,
       }),
     );
   }
 
-  /** The alarm and the dashboard row of one steered action. */
+  /** The alarms and the dashboard row of one steered action. */
   public addAction(action: SteeredActionDescription): void {
-    const alarm = new cloudwatch.Alarm(this, `OutsideChangeAlarm-${action.id}`, {
+    const outsideChange = new cloudwatch.Alarm(this, `OutsideChangeAlarm-${action.id}`, {
       alarmDescription: `Someone else changed the weights of ${action.id}`,
       metric: this.controllerMetric(ACTION_METRICS.outsideChanges, { action: action.id }),
       threshold: 1,
@@ -870,9 +842,21 @@ class ControllerMonitoring extends Construct {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.notify(alarm);
-    this.outsideChangeAlarms.push(alarm);
-    this.addActionWidgets(action, alarm);
+    this.notify(outsideChange);
+    this.outsideChangeAlarms.push(outsideChange);
+
+    const insufficientData = new cloudwatch.Alarm(this, `InsufficientDataAlarm-${action.id}`, {
+      alarmDescription: `The weight controller held ${action.id} for lack of data for ${this.settings.insufficientDataAlarmAfterMinutes} minutes`,
+      metric: this.controllerMetric(ACTION_METRICS.insufficientDataHolds, { action: action.id }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: this.holdPeriods,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.notify(insufficientData);
+    this.insufficientDataAlarms.push(insufficientData);
+
+    this.addActionWidgets(action, [outsideChange, insufficientData]);
   }
 
   private notify(alarm: cloudwatch.Alarm): void {
@@ -901,7 +885,7 @@ class ControllerMonitoring extends Construct {
     });
   }
 
-  private addActionWidgets(action: SteeredActionDescription, alarm: cloudwatch.Alarm): void {
+  private addActionWidgets(action: SteeredActionDescription, alarms: cloudwatch.Alarm[]): void {
     const application = action.loadBalancerKind === LoadBalancerKind.APPLICATION;
     const namespace = application ? 'AWS/ApplicationELB' : 'AWS/NetworkELB';
     const elbMetric = (metricName: string, statistic: string) =>
@@ -940,8 +924,8 @@ class ControllerMonitoring extends Construct {
     const widgets: cloudwatch.IWidget[] = [
       new cloudwatch.TextWidget({ markdown: `### ${action.id}`, width: 18, height: 2 }),
       new cloudwatch.AlarmStatusWidget({
-        title: 'outside change',
-        alarms: [alarm],
+        title: 'alarms',
+        alarms,
         width: 6,
         height: 2,
       }),

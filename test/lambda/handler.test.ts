@@ -78,6 +78,8 @@ function world(
     rule?: Action[];
     healthy?: number[];
     state?: ControllerState;
+    /** CloudWatch returns no datapoints at all. */
+    noData?: boolean;
   } = {},
 ) {
   const listener = options.listener ?? [forwardAction([10, 10, 10])];
@@ -98,8 +100,10 @@ function world(
     MetricDataResults: input.MetricDataQueries!.map((q) => ({
       Id: q.Id,
       StatusCode: 'Complete',
-      Timestamps: [0, 1, 2, 3, 4].map((m) => new Date(Date.UTC(2026, 0, 1, 12, m))),
-      Values: [100, 100, 100, 100, 100],
+      Timestamps: options.noData
+        ? []
+        : [0, 1, 2, 3, 4].map((m) => new Date(Date.UTC(2026, 0, 1, 12, m))),
+      Values: options.noData ? [] : [100, 100, 100, 100, 100],
     })),
   }));
   cwMock.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [] });
@@ -206,8 +210,31 @@ describe('a scheduled run', () => {
       Dimensions: [['service', 'Action', 'TargetGroup']],
     });
     const perAction = metrics.find((m) => m.Action === 'web-api' && m.TargetGroup === undefined);
-    expect(perAction).toMatchObject({ Decisions: 1, Writes: 1, Holds: 0, OutsideChanges: 0 });
+    expect(perAction).toMatchObject({
+      Decisions: 1,
+      Writes: 1,
+      Holds: 0,
+      OutsideChanges: 0,
+      InsufficientDataHolds: 0,
+    });
     expect(metrics.find((m) => 'Runs' in m)).toMatchObject({ Runs: 1, RunFailures: 0 });
+  });
+
+  it('counts a hold for lack of data per action when no datapoints arrive', async () => {
+    world({ noData: true, healthy: [2, 2, 2] });
+    modifiesLand();
+
+    await handler(twoActions())({});
+
+    for (const action of ['web-default', 'web-api']) {
+      const perAction = emf().find((m) => m.Action === action && m.TargetGroup === undefined);
+      expect(perAction).toMatchObject({ Holds: 1, Writes: 0, InsufficientDataHolds: 1 });
+      expect(perAction!._aws.CloudWatchMetrics[0]).toMatchObject({
+        Namespace: 'WB',
+        Dimensions: [['service', 'Action']],
+      });
+    }
+    expect(decisionLogs().map((l) => l.held)).toEqual([true, true]);
   });
 
   it('decides and logs but writes nothing and keeps the last written weights in a dry run', async () => {

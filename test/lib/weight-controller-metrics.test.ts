@@ -3,18 +3,12 @@
  * telemetry functions run here, their embedded-metric-format lines are parsed, and every
  * controller metric the synthesized template refers to must be among them, dimensions included.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ActionPlan } from '../../lambda/control';
 import { decide, INSUFFICIENT_DATA_REASON } from '../../lambda/decide';
 import { healthyHostsPolicy } from '../../lambda/policies/healthy-hosts';
-import {
-  ActionReport,
-  logDecision,
-  publishActionMetrics,
-  publishRunMetrics,
-} from '../../lambda/telemetry';
-import { INSUFFICIENT_DATA_HOLDS_METRIC } from '../../lib/weight-controller';
+import { ACTION_METRICS } from '../../lambda/metric-names';
+import { ActionReport, publishActionMetrics, publishRunMetrics } from '../../lambda/telemetry';
 import { group, input, minute } from '../lambda/decide-fixtures';
 import { controllerStack } from './weight-controller-fixtures';
 
@@ -140,15 +134,36 @@ describe('the controller metrics the construct watches', () => {
   test('are all published by the handler, under the same names and dimensions', () => {
     const emitted = emittedMetrics();
     const referenced = referencedMetrics(controllerStack().template());
-    referenced.delete(key(INSUFFICIENT_DATA_HOLDS_METRIC, {}));
 
     expect(referenced.size).toBeGreaterThanOrEqual(6);
+    for (const action of ['web-default', 'web-api'])
+      expect(referenced).toContain(
+        key(ACTION_METRICS.insufficientDataHolds, {
+          service: 'weight-controller',
+          Action: action,
+        }),
+      );
     expect([...referenced].filter((metric) => !emitted.has(metric))).toEqual([]);
   });
 
-  test('include a hold for lack of data, which the handler logs in the shape the metric filter matches', () => {
+  test('include holds for lack of data, which the handler counts for the action the alarm watches', () => {
     const silent = [minute({ noData: true, requestCount: null })];
     const decision = decide(input([group('a', 999, 2, silent)], healthyHostsPolicy));
+    expect(decision.held).toBe(true);
+    expect(decision.reason.startsWith(INSUFFICIENT_DATA_REASON)).toBe(true);
+    const action = {
+      id: 'web-default',
+      loadBalancerType: 'application' as const,
+      listenerArn: 'arn:aws:elasticloadbalancing:x',
+      targetGroups: [
+        {
+          targetGroupArn: 'arn:aws:elasticloadbalancing:tg/a',
+          label: 'a',
+          dimensions: { LoadBalancer: 'app/web/1', TargetGroup: 'targetgroup/a/1' },
+          customMetrics: [],
+        },
+      ],
+    };
     const plan = {
       actionId: 'web-default',
       mode: 'steer',
@@ -165,17 +180,15 @@ describe('the controller metrics the construct watches', () => {
       reason: decision.reason,
     } satisfies ActionReport;
 
-    const [line] = captureJsonLines(() =>
-      logDecision(new Logger({ serviceName: 'test' }), plan, report, [], {}, false),
-    );
+    const lines = captureJsonLines(() => publishActionMetrics(NAMESPACE, action, plan, report));
+    const perAction = lines.find((l) => l._aws && l.Action === 'web-default' && !l.TargetGroup);
 
-    expect(line.message).toBe('decision');
-    expect(line.held).toBe(true);
-    expect(line.reason.startsWith(INSUFFICIENT_DATA_REASON)).toBe(true);
-    controllerStack()
-      .template()
-      .hasResourceProperties('AWS::Logs::MetricFilter', {
-        FilterPattern: `{ ($.message = "decision") && ($.held IS TRUE) && ($.reason = "${INSUFFICIENT_DATA_REASON}*") }`,
-      });
+    expect(perAction).toMatchObject({ [ACTION_METRICS.insufficientDataHolds]: 1, Holds: 1 });
+    const alarms = Object.values(
+      controllerStack().template().findResources('AWS::CloudWatch::Alarm'),
+    ).filter((a) => a.Properties.MetricName === ACTION_METRICS.insufficientDataHolds);
+    expect(alarms.map((a) => a.Properties.Dimensions)).toContainEqual(
+      expect.arrayContaining([{ Name: 'Action', Value: 'web-default' }]),
+    );
   });
 });

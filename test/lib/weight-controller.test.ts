@@ -281,27 +281,29 @@ describe('WeightController dashboard and alarms', () => {
       });
   });
 
-  test('alarms when runs held for lack of data for the configured time', () => {
-    const template = controllerStack({
+  test('alarms per action when it held for lack of data for the configured time', () => {
+    const { controller, template: synth } = controllerStack({
       insufficientDataAlarmAfter: Duration.minutes(20),
       schedule: Duration.minutes(2),
-    }).template();
-    template.hasResourceProperties('AWS::Logs::MetricFilter', {
-      FilterPattern:
-        '{ ($.message = "decision") && ($.held IS TRUE) && ($.reason = "insufficient data*") }',
-      MetricTransformations: [
-        {
-          MetricName: 'InsufficientDataHolds',
-          MetricNamespace: 'WeightedBalancer',
-          MetricValue: '1',
-        },
-      ],
     });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'InsufficientDataHolds',
-      Period: 120,
-      EvaluationPeriods: 10,
-    });
+    const template = synth();
+    expect(controller.insufficientDataAlarms).toHaveLength(2);
+    for (const action of ['web-default', 'web-api']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'WeightedBalancer',
+        MetricName: 'InsufficientDataHolds',
+        Dimensions: [
+          { Name: 'Action', Value: action },
+          { Name: 'service', Value: 'weight-controller' },
+        ],
+        Statistic: 'Sum',
+        Period: 120,
+        EvaluationPeriods: 10,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
+    }
+    template.resourceCountIs('AWS::Logs::MetricFilter', 0);
   });
 
   test('alarms on an outside change to each action', () => {
@@ -320,7 +322,7 @@ describe('WeightController dashboard and alarms', () => {
       alarmTopic: sns.Topic.fromTopicArn(stack, 'Ops', `arn:aws:sns:${REGION}:${ACCOUNT}:ops`),
     }));
     const alarms = Object.values(withTopic.template().findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(4);
+    expect(alarms).toHaveLength(5);
     for (const alarm of alarms)
       expect(alarm.Properties.AlarmActions).toEqual([`arn:aws:sns:${REGION}:${ACCOUNT}:ops`]);
     expect(
@@ -444,10 +446,13 @@ describe('WeightController.addAction', () => {
     expect(statements(template)).toContainEqual(
       expect.objectContaining({ Action: 'elasticloadbalancing:ModifyRule', Resource: RULE_ARN }),
     );
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'OutsideChanges',
-      Dimensions: Match.arrayWith([{ Name: 'Action', Value: 'late' }]),
-    });
+    for (const metricName of ['OutsideChanges', 'InsufficientDataHolds']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: metricName,
+        Dimensions: Match.arrayWith([{ Name: 'Action', Value: 'late' }]),
+      });
+    }
+    expect(controller.insufficientDataAlarms).toHaveLength(2);
     const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
     expect(JSON.stringify(dashboard.Properties.DashboardBody)).toContain('### late');
   });
