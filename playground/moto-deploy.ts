@@ -20,6 +20,7 @@ import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ControllerConfig, controllerConfigSchema } from '../lambda/contract';
 import { forwardTargetGroups } from '../lambda/read-actions';
 import { Blueprint, CfnValue } from './blueprint';
+import { createMotoNetwork, runMotoInstances } from '../tools/moto-ec2';
 
 export const MOTO_REGION = 'us-east-1';
 const MOTO_ACCOUNT = '123456789012';
@@ -75,24 +76,6 @@ export interface MotoDeployment {
   /** The weights moto's listener holds now, in target group order. */
   readWeights(): Promise<number[]>;
 }
-
-/** No EC2 client is installed; moto's EC2 query API takes plain form posts. */
-async function ec2(endpoint: string, params: Record<string, string>): Promise<string> {
-  const response = await fetch(`${endpoint}/`, {
-    method: 'POST',
-    body: new URLSearchParams({ Version: '2016-11-15', ...params }),
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `AWS4-HMAC-SHA256 Credential=testing/20260101/${MOTO_REGION}/ec2/aws4_request, SignedHeaders=host, Signature=0`,
-    },
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`moto EC2 ${params.Action} failed: ${text}`);
-  return text;
-}
-
-const xmlValues = (xml: string, name: string): string[] =>
-  [...xml.matchAll(new RegExp(`<${name}>(.*?)</${name}>`, 'g'))].map((m) => m[1]);
 
 export interface Resolved {
   readonly ref: string;
@@ -171,20 +154,7 @@ export async function deployToMoto(
   const { elbv2 } = clients;
   const resources = blueprint.template.Resources;
 
-  const vpcId = xmlValues(
-    await ec2(endpoint, { Action: 'CreateVpc', CidrBlock: '10.0.0.0/16' }),
-    'vpcId',
-  )[0];
-  const subnets: string[] = [];
-  for (const [i, zone] of ['a', 'b'].entries()) {
-    const xml = await ec2(endpoint, {
-      Action: 'CreateSubnet',
-      VpcId: vpcId,
-      CidrBlock: `10.0.${i}.0/24`,
-      AvailabilityZone: `${MOTO_REGION}${zone}`,
-    });
-    subnets.push(xmlValues(xml, 'subnetId')[0]);
-  }
+  const { vpcId, subnets } = await createMotoNetwork(endpoint, MOTO_REGION);
 
   const lbProps = resources[blueprint.loadBalancerId].Properties!;
   const lb = await elbv2.send(
@@ -221,14 +191,7 @@ export async function deployToMoto(
       ref: arn,
       attributes: { TargetGroupFullName: arn.split(':')[5], TargetGroupArn: arn },
     });
-    const xml = await ec2(endpoint, {
-      Action: 'RunInstances',
-      ImageId: 'ami-12c6146b',
-      MinCount: String(hostsPerGroup[i]),
-      MaxCount: String(hostsPerGroup[i]),
-      SubnetId: subnets[0],
-    });
-    instancePools.push(xmlValues(xml, 'instanceId'));
+    instancePools.push(await runMotoInstances(endpoint, MOTO_REGION, subnets[0], hostsPerGroup[i]));
   }
 
   const listenerProps = resources[blueprint.listenerId].Properties!;

@@ -17,6 +17,7 @@ import {
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { ControllerConfigInput } from '../../lambda/contract';
 import { forwardTargetGroups } from '../../lambda/read-actions';
+import { createMotoNetwork, runMotoInstances } from '../../tools/moto-ec2';
 
 export const REGION = 'us-east-1';
 const CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
@@ -38,54 +39,6 @@ export function motoEnv(endpoint: string): Record<string, string> {
     AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
   };
-}
-
-/** No EC2 client is installed; moto's EC2 query API is plain form posts. */
-async function ec2(endpoint: string, params: Record<string, string>): Promise<string> {
-  const response = await fetch(`${endpoint}/`, {
-    method: 'POST',
-    body: new URLSearchParams({ Version: '2016-11-15', ...params }),
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `AWS4-HMAC-SHA256 Credential=testing/20260101/${REGION}/ec2/aws4_request, SignedHeaders=host, Signature=0`,
-    },
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`moto EC2 ${params.Action} failed: ${text}`);
-  return text;
-}
-
-const tag = (xml: string, name: string) =>
-  [...xml.matchAll(new RegExp(`<${name}>(.*?)</${name}>`, 'g'))].map((m) => m[1]);
-
-async function network(endpoint: string) {
-  const vpcId = tag(
-    await ec2(endpoint, { Action: 'CreateVpc', CidrBlock: '10.0.0.0/16' }),
-    'vpcId',
-  )[0];
-  const subnets: string[] = [];
-  for (const [i, az] of ['a', 'b'].entries()) {
-    const xml = await ec2(endpoint, {
-      Action: 'CreateSubnet',
-      VpcId: vpcId,
-      CidrBlock: `10.0.${i}.0/24`,
-      AvailabilityZone: `${REGION}${az}`,
-    });
-    subnets.push(tag(xml, 'subnetId')[0]);
-  }
-  return { vpcId, subnets };
-}
-
-async function instances(endpoint: string, subnetId: string, count: number): Promise<string[]> {
-  if (count === 0) return [];
-  const xml = await ec2(endpoint, {
-    Action: 'RunInstances',
-    ImageId: 'ami-12c6146b',
-    MinCount: String(count),
-    MaxCount: String(count),
-    SubnetId: subnetId,
-  });
-  return tag(xml, 'instanceId');
 }
 
 export interface GroupSpec {
@@ -113,7 +66,7 @@ export async function createLoadBalancer(
   options: { initialWeight?: number; stateParameterName?: string; withRule?: boolean } = {},
 ): Promise<MotoLoadBalancer> {
   const { elbv2 } = motoClients(endpoint);
-  const { vpcId, subnets } = await network(endpoint);
+  const { vpcId, subnets } = await createMotoNetwork(endpoint, REGION);
   const name = type === 'application' ? 'web' : 'net';
   const lb = await elbv2.send(
     new CreateLoadBalancerCommand({ Name: name, Subnets: subnets, Type: type }),
@@ -134,7 +87,7 @@ export async function createLoadBalancer(
     );
     const arn = tg.TargetGroups![0].TargetGroupArn!;
     targetGroupArns.push(arn);
-    const ids = await instances(endpoint, subnets[0], g.healthyHosts);
+    const ids = await runMotoInstances(endpoint, REGION, subnets[0], g.healthyHosts);
     if (ids.length)
       await elbv2.send(
         new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: ids.map((Id) => ({ Id })) }),
