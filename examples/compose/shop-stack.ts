@@ -5,7 +5,7 @@ import { Fleet, LoadBalancerKind, WeightedLoadBalancer } from 'cdk-weighted-bala
 
 export class ShopStack extends Stack {
   constructor(scope: Construct, id: string, props?: StackProps) {
-    super(scope, id, props); // ALB access logs need a concrete region in props.env
+    super(scope, id, props);
     const vpc = new ec2.Vpc(this, 'Vpc', { maxAzs: 2 });
     const kind = LoadBalancerKind.APPLICATION;
 
