@@ -169,6 +169,11 @@ async function main(): Promise<void> {
   }
   const options = parsed;
   const scenario = playgroundScenario(options.scenarioId, options.changeAtMinute);
+  if (scenario.changeStartMinute >= options.minutes) {
+    console.warn(
+      `note: ${scenario.id}'s change window starts at minute ${scenario.changeStartMinute}, after the last of ${options.minutes} simulated minutes; pass --change-at (e.g. --change-at ${Math.floor(options.minutes / 3)}) or more --minutes to see it`,
+    );
+  }
   if (options.build && !options.policyFile) {
     execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'bundle-handler.mjs')], {
       cwd: ROOT,
