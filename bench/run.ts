@@ -1,9 +1,11 @@
 /**
  * `npm run bench`: every scenario for every built-in policy and baseline, spread over worker
  * threads; prints the table and the targets, writes bench/results/latest.json and one SVG chart per
- * scenario.
+ * scenario. A partial run (--scenarios, --controllers or --seeds) writes to bench/results/tmp/
+ * instead, so it never replaces the results of record.
  *
- * Options: --seeds 1,2,3  --scenarios S1,S4  --controllers adaptive,B2,B2d  --no-charts
+ * Options (`--help` lists them): --seeds 1,2,3  --scenarios S1,S4  --controllers adaptive,B2,B2d
+ * --threads 4  --no-charts
  */
 import { build } from 'esbuild';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -11,28 +13,18 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { SingleBar } from 'cli-progress';
+import { BenchOptions, parseBenchArgs } from './args';
 import { CONTROLLER_NAMES } from './catalog';
 import { chartSpec, renderSvg } from './charts';
-import { checkTargets, ScoreRow, scoreRow } from './scores';
+import { checkTargets, ScoreRow, scoreRow, TargetCheck } from './scores';
 import { BENCH_GUARDRAILS } from './sim/controllers';
 import { SCENARIOS } from './sim/scenarios';
 import { SimulationResult } from './sim/simulate';
 import type { BenchTask } from './worker';
 
-const DEFAULT_SEEDS = [1, 2];
 const RESULTS_DIR = path.join(__dirname, 'results');
-
-function option(name: string): string | undefined {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? process.argv[index + 1] : undefined;
-}
-
-function listOption(name: string): string[] | undefined {
-  return option(name)
-    ?.split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
+/** Where partial runs write: gitignored, so they never replace the tracked results. */
+const PARTIAL_DIR = path.join(RESULTS_DIR, 'tmp');
 
 /**
  * Every run to do. S9 has seeds of its own: the canary runs all 20 (false rollbacks are counted
@@ -70,6 +62,8 @@ async function bundleWorker(): Promise<string> {
 }
 
 async function runAll(tasks: readonly BenchTask[], threads: number): Promise<SimulationResult[]> {
+  // The promise below settles when the last run reports: with no runs it would never settle.
+  if (tasks.length === 0) return [];
   const workerFile = await bundleWorker();
   const results: SimulationResult[] = new Array(tasks.length);
   const bar = new SingleBar({
@@ -80,7 +74,10 @@ async function runAll(tasks: readonly BenchTask[], threads: number): Promise<Sim
   let next = 0;
   let done = 0;
   await new Promise<void>((resolve, reject) => {
-    const workers = Array.from({ length: threads }, () => new Worker(workerFile));
+    const workers = Array.from(
+      { length: Math.min(threads, tasks.length) },
+      () => new Worker(workerFile),
+    );
     const feed = (worker: Worker): void => {
       if (next < tasks.length) worker.postMessage(tasks[next++]);
     };
@@ -103,6 +100,10 @@ async function runAll(tasks: readonly BenchTask[], threads: number): Promise<Sim
         }
       });
       worker.on('error', reject);
+      worker.on('exit', (code) => {
+        if (done < tasks.length)
+          reject(new Error(`a worker exited (code ${code}) with ${tasks.length - done} runs left`));
+      });
       feed(worker);
     }
   });
@@ -110,6 +111,7 @@ async function runAll(tasks: readonly BenchTask[], threads: number): Promise<Sim
   return results;
 }
 
+/** Whole numbers as they are, others to `digits` decimals. */
 function format(value: number | null | undefined, digits = 3): string {
   if (value === null || value === undefined) return '-';
   return Number.isInteger(value) ? String(value) : value.toFixed(digits);
@@ -137,7 +139,7 @@ function printTable(rows: readonly ScoreRow[]): void {
     format(r.p99_ratio_delayed),
     format(r.settled_p99_ratio),
     format(r.error_rate, 4),
-    format(r.convergence_min, 0),
+    format(r.convergence_min, 1),
     format(r.weight_movement_per_hour, 2),
     format(r.writes_per_hour, 1),
     r.policy === 'canary'
@@ -164,16 +166,45 @@ function printTable(rows: readonly ScoreRow[]): void {
   }
 }
 
-async function main(): Promise<void> {
+function label(t: TargetCheck): string {
+  return t.notRun ? 'not run' : t.met ? 'met' : 'MISSED';
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const parsed = parseBenchArgs(argv, {
+    scenarios: SCENARIOS.map((s) => s.id),
+    controllers: CONTROLLER_NAMES,
+  });
+  if (parsed.kind === 'help') {
+    console.log(parsed.text);
+    return;
+  }
+  if (parsed.kind === 'error') {
+    console.error(`bench: ${parsed.message}\nRun \`npx tsx bench/run.ts --help\` for usage.`);
+    process.exitCode = 2;
+    return;
+  }
+  await bench(parsed.options);
+}
+
+async function bench(options: BenchOptions): Promise<void> {
   const started = Date.now();
-  const seeds = (listOption('seeds') ?? DEFAULT_SEEDS.map(String)).map(Number);
-  const scenarios = listOption('scenarios') ?? SCENARIOS.map((s) => s.id);
-  const controllers = listOption('controllers') ?? [...CONTROLLER_NAMES];
-  const threads = Math.max(1, Math.min(availableParallelism(), Number(option('threads') ?? 2)));
+  const { seeds, scenarios, controllers, partial } = options;
+  const threads = Math.max(1, Math.min(availableParallelism(), options.threads));
   const tasks = plan(seeds, scenarios, controllers);
+  if (tasks.length === 0) {
+    // parseBenchArgs admits only known names, so this is a bug in plan(), not a user error.
+    throw new Error(`no runs planned for ${JSON.stringify(options)}`);
+  }
   console.log(
     `${tasks.length} runs of ${SCENARIOS[0].minutes} simulated minutes on ${threads} threads, seeds ${seeds.join(', ')} (S9: its own 20)`,
   );
+  if (partial) {
+    console.log(
+      `partial run (${options.partialBy.join(', ')}): scenarios ${scenarios.join(', ')}; ` +
+        `controllers ${controllers.join(', ')}`,
+    );
+  }
 
   const results = await runAll(tasks, threads);
   const simulatedRequests = results.reduce((sum, r) => sum + r.requests, 0);
@@ -196,17 +227,28 @@ async function main(): Promise<void> {
 
   console.log('');
   printTable(rows);
-  const targets = checkTargets(rows);
-  console.log('\nTargets');
-  for (const t of targets) console.log(`  ${t.met ? 'met   ' : 'MISSED'}  ${t.target}: ${t.value}`);
+  // A partial run judges only the targets whose scenarios and controllers it ran.
+  const targets = checkTargets(rows, partial ? { scenarios, controllers } : undefined);
+  const count = (l: string) => targets.filter((t) => label(t) === l).length;
+  const notRun = count('not run');
+  console.log(
+    `\nTargets: ${count('met')} met, ${count('MISSED')} missed` +
+      (notRun > 0 ? ` (${notRun} not run: they need scenarios or controllers this run left out)` : ''),
+  );
+  // The judged targets first; those this run could not judge after them, without a value.
+  for (const t of targets.filter((x) => !x.notRun))
+    console.log(`  ${label(t).padEnd(7)}  ${t.target}: ${t.value}`);
+  for (const t of targets.filter((x) => x.notRun)) console.log(`  not run  ${t.target}`);
   console.log(
     `\n${(simulatedRequests / 1e6).toFixed(0)} M requests in ${elapsedSeconds.toFixed(1)} s ` +
       `(${(simulatedRequests / 1e6 / elapsedSeconds).toFixed(1)} M requests/s over ${threads} threads)`,
   );
 
-  mkdirSync(RESULTS_DIR, { recursive: true });
+  const outDir = partial ? PARTIAL_DIR : RESULTS_DIR;
+  mkdirSync(outDir, { recursive: true });
   const report = {
     generatedAt: new Date().toISOString(),
+    ...(partial ? { partial: true, scenarios, controllers } : {}),
     seeds,
     s9Seeds: SCENARIOS.find((s) => s.id === 'S9')?.seeds ?? [],
     metricDelaySeconds: 120,
@@ -216,9 +258,11 @@ async function main(): Promise<void> {
     rows,
     targets,
   };
-  writeFileSync(path.join(RESULTS_DIR, 'latest.json'), JSON.stringify(report, null, 2) + '\n');
+  const reportFile = path.join(outDir, partial ? 'partial.json' : 'latest.json');
+  writeFileSync(reportFile, JSON.stringify(report, null, 2) + '\n');
 
-  if (!process.argv.includes('--no-charts')) {
+  const charts: string[] = [];
+  if (options.charts) {
     for (const scenario of SCENARIOS.filter((s) => scenarios.includes(s.id))) {
       const policyName = scenario.canary ? 'canary' : 'adaptive';
       const firstSeed = (name: string) => byKey.get(`${scenario.id}|${name}`)?.[0];
@@ -231,15 +275,28 @@ async function main(): Promise<void> {
         oracleRun,
         firstSeed('B1'),
       );
-      writeFileSync(path.join(RESULTS_DIR, `${scenario.id}.svg`), await renderSvg(spec));
+      const chartFile = path.join(outDir, `${scenario.id}.svg`);
+      writeFileSync(chartFile, await renderSvg(spec));
+      charts.push(chartFile);
     }
   }
+  const relative = (file: string) => path.relative(process.cwd(), file);
+  const chartNote = !options.charts
+    ? ''
+    : charts.length > 0
+      ? ` and ${charts.length} chart${charts.length > 1 ? 's' : ''} (${charts.map((f) => path.basename(f)).join(', ')}) in ${relative(outDir)}/`
+      : ' and no charts (a chart needs the scenario\'s policy, adaptive or canary, and B2)';
   console.log(
-    `wrote ${path.relative(process.cwd(), path.join(RESULTS_DIR, 'latest.json'))} and the charts in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    `wrote ${relative(reportFile)}${chartNote} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
+  if (partial) {
+    console.log(
+      `partial run: ${relative(path.join(RESULTS_DIR, 'latest.json'))} and the tracked charts are unchanged (npm run bench does the full run)`,
+    );
+  }
 }
 
-main().catch((error) => {
+main(process.argv.slice(2)).catch((error) => {
   console.error(error);
   process.exitCode = 1;
 });
