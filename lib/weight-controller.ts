@@ -37,6 +37,7 @@ import {
 import { builtInPolicies } from '../lambda/policies';
 import { SteeredActionDescription, toSteeredAction } from './steered-action';
 import { LoadBalancerKind } from './types';
+import { checkInteger, fail, withPath } from './validation';
 
 export type {
   AlarmState,
@@ -67,7 +68,7 @@ export interface WeightControllerOptions {
   /**
    * The built-in policy that decides the weights.
    *
-   * @default "healthy-hosts", or the custom policy when `policyFile` is set
+   * @default "adaptive", or the custom policy when `policyFile` is set
    */
   readonly policy?: string;
 
@@ -81,7 +82,9 @@ export interface WeightControllerOptions {
   readonly policyFile?: string;
 
   /**
-   * The policy's parameters. A built-in policy's parameters are checked at synth.
+   * The policy's parameters. A built-in policy's parameters are checked at synth. A custom
+   * policy's cannot be, as its module does not run at synth: the handler checks them on its first
+   * run, and a bad one fails that run with a message naming the parameter.
    *
    * @default - the policy's defaults
    */
@@ -308,7 +311,7 @@ export class WeightController extends Construct {
 
   constructor(scope: Construct, id: string, props: WeightControllerProps) {
     super(scope, id);
-    const settings = checkProps(props);
+    const settings = withPath(this, () => checkProps(props));
     const stack = Stack.of(this);
     this.props = props;
     this.settings = settings;
@@ -407,7 +410,7 @@ export class WeightController extends Construct {
 
   private checkNewAction(action: SteeredActionDescription): void {
     const ids = new Set(this.actions.map((a) => a.id));
-    checkAction(`actions[${this.actions.length}]`, action, ids);
+    withPath(this, () => checkAction(`actions[${this.actions.length}]`, action, ids));
   }
 
   private grantModify(action: SteeredActionDescription): void {
@@ -469,14 +472,14 @@ export class WeightController extends Construct {
     if (props.policyFile === undefined) {
       return new lambda.Function(this, 'Function', {
         ...common,
-        code: lambda.Code.fromAsset(prebundledHandlerDir()),
+        code: lambda.Code.fromAsset(withPath(this, prebundledHandlerDir)),
         handler: 'index.handler',
       });
     }
 
     return new nodejs.NodejsFunction(this, 'Function', {
       ...common,
-      entry: customEntryFile(),
+      entry: withPath(this, customEntryFile),
       handler: 'handler',
       bundling: {
         // The SDK is bundled, pinned by the lock file, as in the pre-bundled handler.
@@ -645,7 +648,7 @@ function checkPolicy(props: WeightControllerProps): string {
     return CUSTOM_POLICY_NAME;
   }
 
-  const name = props.policy ?? 'healthy-hosts';
+  const name = props.policy ?? 'adaptive';
   const policy = Object.prototype.hasOwnProperty.call(builtInPolicies, name)
     ? builtInPolicies[name]
     : undefined;
@@ -661,6 +664,12 @@ function checkPolicy(props: WeightControllerProps): string {
     const parsed = safeParse(policy.parameters, parameters);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
+      if (issue.code === 'unrecognized_keys') {
+        const unknown = issue.keys.map((k) => `policyParameters.${k}`).join(', ');
+        const verb = issue.keys.length === 1 ? 'is not a parameter' : 'are not parameters';
+        const known = parameterNames(policy.parameters).join(', ');
+        fail(`${unknown} ${verb} of policy "${name}"; known parameters: ${known}`);
+      }
       const key = issue.path.map(String).join('.');
       const received =
         issue.path.length > 0 ? JSON.stringify(parameters[String(issue.path[0])]) : '';
@@ -678,11 +687,15 @@ function checkNumber(property: string, value: number | undefined, min: number, m
   }
 }
 
-function checkInteger(property: string, value: number | undefined, min: number, max: number): void {
-  if (value === undefined || Token.isUnresolved(value)) return;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    fail(`${property} is ${value}; it must be an integer from ${min} to ${max}`);
+/** The keys of a policy's parameter object, looking through defaults and pipes around it. */
+function parameterNames(schema: unknown): string[] {
+  let def = (schema as { _zod: { def: Record<string, unknown> } })._zod.def;
+  while (def.shape === undefined) {
+    const inner = def.innerType ?? def.in;
+    if (inner === undefined) return [];
+    def = (inner as { _zod: { def: Record<string, unknown> } })._zod.def;
   }
+  return Object.keys(def.shape as object).sort();
 }
 
 function wholeMinutes(
@@ -699,10 +712,6 @@ function wholeMinutes(
     fail(`${property} is ${value.toHumanString()}; it must be whole minutes from ${min} to ${max}`);
   }
   return seconds / 60;
-}
-
-function fail(message: string): never {
-  throw new Error(message);
 }
 
 function toContractAction(description: SteeredActionDescription): SteeredAction {

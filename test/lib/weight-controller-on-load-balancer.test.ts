@@ -64,6 +64,20 @@ describe('WeightedLoadBalancer with a controller', () => {
     expect(config.guardrails.maxStepUp).toBe(0.05);
   });
 
+  test('steers with the adaptive policy when none is named', () => {
+    const { template } = loadBalancer({ controller: {} });
+    const [fn] = Object.values(template().findResources('AWS::Lambda::Function')).filter(
+      (f) => f.Properties.Environment?.Variables?.CONTROLLER_CONFIG,
+    );
+    expect(fn.Properties.Description).toBe('Steers weighted forward actions with policy "adaptive"');
+  });
+
+  test('names the controller in the path of an error in its props', () => {
+    expect(() => loadBalancer({ controller: { minShare: 0.5 } })).toThrow(
+      new Error('TestStack/Web/Controller: minShare is 0.5; it must be a number from 0 to 0.2'),
+    );
+  });
+
   test('lets the controller modify the listener and the rule it steers', () => {
     const { template } = loadBalancer({ controller: {} });
     const statements = Object.values(template().findResources('AWS::IAM::Policy')).flatMap(

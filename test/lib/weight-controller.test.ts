@@ -21,6 +21,11 @@ import {
   tgArn,
 } from './weight-controller-fixtures';
 
+const ADAPTIVE_PARAMETERS =
+  'deadband, errorPenaltyMs, failingFloor, fastCutErrorRate, fitSmoothing, floor, gain, maxShare, ' +
+  'maxUtilisation, minImprovement, minRequests, minTailRequests, overloadLatencyFactor, ' +
+  'restoreMinutes, restoreStep, smoothing, surgeFactor, surgeUtilisation';
+
 const statements = (template: Template) =>
   Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
     (policy) =>
@@ -99,6 +104,7 @@ describe('WeightController environment', () => {
       metricWindow: Duration.minutes(10),
       dryRun: true,
       outsideChangeHold: Duration.hours(1),
+      policy: 'healthy-hosts',
       policyParameters: { minHealthyHosts: 2 },
       metricsNamespace: 'Shop/Weights',
       stateParameterName: '/shop/weights/state',
@@ -394,15 +400,25 @@ describe('WeightController validation', () => {
       { metricDelay: Duration.minutes(20) },
       'metricDelay is 20 minutes; it must be whole minutes from 0 to 15',
     ],
-    [{ policy: 'fastest' }, 'policy is "fastest"; it must name a built-in policy ('],
-    [{ policyParameters: { minHealthyHosts: 0 } }, 'policyParameters.minHealthyHosts is 0; '],
     [
-      { policyParameters: { minHealthyHost: 2 } },
-      'policyParameters; Unrecognized key: "minHealthyHost"',
+      { policy: 'fastest' },
+      'policy is "fastest"; it must name a built-in policy (adaptive, canary, capacity, failover, healthy-hosts) or set policyFile instead',
+    ],
+    [
+      { policy: 'healthy-hosts', policyParameters: { minHealthyHosts: 0 } },
+      'policyParameters.minHealthyHosts is 0; Too small: expected number to be >=1 (policy "healthy-hosts")',
+    ],
+    [
+      { policyParameters: { bogus: 2 } },
+      `policyParameters.bogus is not a parameter of policy "adaptive"; known parameters: ${ADAPTIVE_PARAMETERS}`,
+    ],
+    [
+      { policy: 'healthy-hosts', policyParameters: { minHealthyHost: 2, maxHosts: 3 } },
+      'policyParameters.minHealthyHost, policyParameters.maxHosts are not parameters of policy "healthy-hosts"; known parameters: minHealthyHosts',
     ],
     [
       { policyFile: 'nowhere/policy.ts' },
-      'policyFile is "nowhere/policy.ts"; it must be an existing .ts or .js file',
+      'policyFile is "nowhere/policy.ts"; it must be an existing .ts or .js file that exports `policy` or `decide`',
     ],
     [
       { policy: 'healthy-hosts', policyFile: __filename },
@@ -412,9 +428,12 @@ describe('WeightController validation', () => {
       { metricsNamespace: 'AWS/Mine' },
       'metricsNamespace is "AWS/Mine"; it must have 1 to 255 characters and not start with "AWS/"',
     ],
-    [{ stateParameterName: 'state' }, 'stateParameterName is "state"; it must start with "/"'],
-  ])('rejects %p', (props, message) => {
-    expect(() => controllerStack(props)).toThrow(message);
+    [
+      { stateParameterName: 'state' },
+      'stateParameterName is "state"; it must start with "/" and hold only letters, digits and "_.-/"',
+    ],
+  ])('rejects %p, naming the controller', (props, message) => {
+    expect(() => controllerStack(props)).toThrow(new Error(`Controlled/Controller: ${message}`));
   });
 
   test('fails synth when no action was given or added', () => {
@@ -425,12 +444,18 @@ describe('WeightController validation', () => {
   test('rejects two actions with the same id', () => {
     expect(() =>
       controllerStack({ actions: [existingDefaultAction(), existingDefaultAction()] }),
-    ).toThrow('actions[1].id is "web-default"; another action has it and ids are unique');
+    ).toThrow(
+      new Error(
+        'Controlled/Controller: actions[1].id is "web-default"; another action has it and ids are unique',
+      ),
+    );
   });
 
   test('rejects two target groups with the same label in one action', () => {
     expect(() => controllerStack({ actions: [existingDefaultAction(['a', 'a'])] })).toThrow(
-      'actions[0].targetGroups[1].label is "a"; a label has 1 to 64 characters and is unique within its action',
+      new Error(
+        'Controlled/Controller: actions[0].targetGroups[1].label is "a"; a label has 1 to 64 characters and is unique within its action',
+      ),
     );
   });
 });
@@ -460,7 +485,9 @@ describe('WeightController.addAction', () => {
   test('rejects a late action whose id is taken', () => {
     const { controller } = controllerStack({ actions: [existingDefaultAction()] });
     expect(() => controller.addAction(existingDefaultAction())).toThrow(
-      'actions[1].id is "web-default"; another action has it and ids are unique',
+      new Error(
+        'Controlled/Controller: actions[1].id is "web-default"; another action has it and ids are unique',
+      ),
     );
   });
 
