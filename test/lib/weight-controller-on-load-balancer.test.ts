@@ -69,7 +69,9 @@ describe('WeightedLoadBalancer with a controller', () => {
     const [fn] = Object.values(template().findResources('AWS::Lambda::Function')).filter(
       (f) => f.Properties.Environment?.Variables?.CONTROLLER_CONFIG,
     );
-    expect(fn.Properties.Description).toBe('Steers weighted forward actions with policy "adaptive"');
+    expect(fn.Properties.Description).toBe(
+      'Steers weighted forward actions with policy "adaptive"',
+    );
   });
 
   test('names the controller in the path of an error in its props', () => {
