@@ -485,10 +485,6 @@ export class WeightController extends Construct {
         // The SDK is bundled, pinned by the lock file, as in the pre-bundled handler.
         externalModules: [],
         minify: true,
-        // esbuild's Node default, "main" first, takes the SDK clients' CommonJS builds, which it
-        // cannot tree-shake, beside the ES module builds their dependencies export: 1.3 MB
-        // instead of 0.98 MB with the example policy.
-        mainFields: ['module', 'main'],
         esbuildArgs: { [`--alias:${CUSTOM_POLICY_MODULE}`]: path.resolve(props.policyFile) },
       },
     });
