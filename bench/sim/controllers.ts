@@ -7,14 +7,14 @@ import { decide } from '../../lambda/decide';
 import { Controller, ControllerView } from './simulate';
 
 /**
- * The guardrails the policies run with in the benchmark: a 0.5% floor (75 requests a minute at the
+ * The guardrails the policies run with in the benchmark: a 0.2% floor (30 requests a minute at the
  * benchmark's load, enough to keep a failing group measured), rises of at most 20 points a minute,
- * and no write for moves of 2 points or less.
+ * and the library's default deadband: no write for moves of 1 point or less.
  */
 export const BENCH_GUARDRAILS: Guardrails = {
-  minShare: 0.005,
+  minShare: 0.002,
   maxStepUp: 0.2,
-  deadband: 0.02,
+  deadband: 0.01,
   minGroupsWithData: 1,
 };
 

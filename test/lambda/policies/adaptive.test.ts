@@ -4,6 +4,7 @@ import {
   AdaptiveParameters,
   adaptiveParameters,
   adaptivePolicy,
+  risingLoadFactor,
   solveServiceMs,
   stableGain,
   WORKER_HYPOTHESES,
@@ -19,6 +20,21 @@ const run = (
   groups: readonly TargetGroupObservation[],
   extra: Partial<PolicyInput<AdaptiveParameters>> = {},
 ) => adaptivePolicy.decide(input(adaptiveParameters.parse(overrides), groups, extra));
+
+/** One visible minute of a pooled M/M/c group: the mean and p99 the queueing formulas give. */
+function queueMinute(
+  startMs: number,
+  hosts: number,
+  workers: number,
+  rate: number,
+  lambda: number,
+  withP99 = true,
+) {
+  const servers = hosts * workers;
+  const meanMs = 1000 * (1 / rate + erlangC(servers, lambda / rate) / (servers * rate - lambda));
+  const p99Ms = withP99 ? 1000 * responseTimeQuantile(servers, rate, lambda, 0.99) : null;
+  return minute(startMs, { requests: Math.round(lambda * 60), latencyMs: meanMs, p99Ms, hosts });
+}
 
 /** Two groups of three hosts with the same load; A answers in 40 ms, B in 100 ms. */
 function fastAndSlow(weights: [number, number] = [500, 500]) {
@@ -94,7 +110,8 @@ describe('adaptive policy', () => {
       group('A', weights[0], 3, minutes(3, { requests: 3000, latencyMs: 40, hosts: 3 })),
       group('B', weights[1], 3, minutes(3, { requests: 3000, latencyMs: 40, hosts: 3 })),
     ];
-    const steer = { gain: 1, deadband: 0.01 };
+    // No surge planned: 0.56 of a load both groups carry easily breaks no plan.
+    const steer = { gain: 1, deadband: 0.01, surgeFactor: 1 };
 
     const held = run({ ...steer, minImprovement: 0.2 }, alike([560, 440]), FRESH);
     const moved = run({ ...steer, minImprovement: 0 }, alike([560, 440]), FRESH);
@@ -227,9 +244,63 @@ describe('adaptive policy', () => {
       expect(targetShareOfA(3)).toBeCloseTo(targetShareOfA(1), 6);
     });
 
-    it('plans for a modest surge by default', () => {
-      expect(defaults.surgeFactor).toBe(1.2);
+    it('moves off a split that leaves a group no room for the surge, however little p99 gains', () => {
+      // Two alike groups of 91 req/s: 0.6 of 100 req/s × 1.6 is more than A can carry.
+      const alike = [
+        group('A', 600, 3, minutes(3, { requests: 3000, latencyMs: 40, hosts: 3 })),
+        group('B', 400, 3, minutes(3, { requests: 3000, latencyMs: 40, hosts: 3 })),
+      ];
+      const hold = { gain: 1, deadband: 0.01, minImprovement: 0.2, maxShare: 1 };
+
+      const planned = sharesOf(run({ ...hold, surgeFactor: 1.6 }, alike, FRESH).weights);
+      const unplanned = sharesOf(run({ ...hold, surgeFactor: 1 }, alike, FRESH).weights);
+
+      expect(unplanned[0]).toBeCloseTo(0.6, 9);
+      expect(planned[0]).toBeLessThanOrEqual((0.97 * 91.1) / 160 + 0.01);
     });
+
+    it('plans in full for a load seen rising, even where the fleet has little room', () => {
+      // The benchmark's fleet (A 160, B 180, C 80 req/s), split by capacity: 252 req/s, then 328
+      // (fleet 78% busy). Steady at 328, no 1.6× surge fits, so none is planned; rising from 252,
+      // the load may be well past 328 by now, and only the capacity split leaves every group room.
+      const fleet = [
+        ['A', 4, 2, 20],
+        ['B', 3, 2, 30],
+        ['C', 5, 1, 16],
+      ] as const;
+      const proportional = [160 / 420, 180 / 420, 80 / 420];
+      const shares = (before: number) =>
+        sharesOf(
+          run(
+            { gain: 1, deadband: 0 },
+            fleet.map(([label, hosts, workers, rate], i) =>
+              group(label, Math.round(999 * proportional[i]), hosts, [
+                queueMinute(NOW_MS - 4 * 60_000, hosts, workers, rate, before * proportional[i]),
+                queueMinute(NOW_MS - 3 * 60_000, hosts, workers, rate, 328 * proportional[i]),
+              ]),
+            ),
+            FRESH,
+          ).weights,
+        );
+
+      const rising = shares(252);
+      const steady = shares(328);
+
+      rising.forEach((share, i) => expect(Math.abs(share - proportional[i])).toBeLessThan(0.01));
+      expect(steady[1]).toBeGreaterThan(rising[1] + 0.02);
+    });
+
+    it('plans for a flash crowd of 1.6 times the load by default, with a little margin', () => {
+      expect(defaults.surgeFactor).toBe(1.6);
+      expect(defaults.surgeUtilisation).toBe(0.97);
+    });
+  });
+
+  it('expects a load that grew into the newest minute to grow as fast while the metrics are late', () => {
+    // 10% a minute, two minutes late and one to the next run: 1.1³; never past surgeFactor.
+    expect(risingLoadFactor(1.1, 2, 1.6)).toBeCloseTo(1.331, 9);
+    expect(risingLoadFactor(1.5, 2, 1.6)).toBe(1.6);
+    expect(risingLoadFactor(1, 2, 1.6)).toBe(1);
   });
 
   it('follows healthy hosts on a network load balancer, which publishes no load or latency', () => {
@@ -246,6 +317,7 @@ describe('adaptive policy', () => {
 
   describe('estimating service time and workers per host', () => {
     /** Minutes an M/M/c group of hosts × workers at `rate` per worker shows at `lambda` req/s. */
+    /** Ten minutes, the newest ending three minutes before now, as `queueMinute` gives them. */
     function queueMinutes(
       hosts: number,
       workers: number,
@@ -253,16 +325,9 @@ describe('adaptive policy', () => {
       lambda: number,
       p99 = true,
     ) {
-      const servers = hosts * workers;
-      const offered = lambda / rate;
-      const meanMs = 1000 * (1 / rate + erlangC(servers, offered) / (servers * rate - lambda));
-      const p99Ms = 1000 * responseTimeQuantile(servers, rate, lambda, 0.99);
-      return minutes(10, {
-        requests: Math.round(lambda * 60),
-        latencyMs: meanMs,
-        p99Ms: p99 ? p99Ms : null,
-        hosts,
-      });
+      return Array.from({ length: 10 }, (_, k) =>
+        queueMinute(NOW_MS - (12 - k) * 60_000, hosts, workers, rate, lambda, p99),
+      );
     }
     const learned = (groups: readonly TargetGroupObservation[]) => {
       const state = run({}, groups).state as {
@@ -298,13 +363,16 @@ describe('adaptive policy', () => {
     });
 
     it('moves load off slow single-worker hosts to a pooled group with room, like the oracle', () => {
+      // The oracle plans for no surge; neither does this run.
       // A: 12 hosts × 2 workers at 20/s (scaled out); C: 5 single-worker hosts at 16/s.
       const groups = [
         group('A', 600, 12, queueMinutes(12, 2, 20, 151)),
         group('C', 400, 5, queueMinutes(5, 1, 16, 101 - 60)),
       ];
 
-      const [a] = sharesOf(run({ gain: 1, deadband: 0, maxShare: 1 }, groups, FRESH).weights);
+      const [a] = sharesOf(
+        run({ gain: 1, deadband: 0, maxShare: 1, surgeFactor: 1 }, groups, FRESH).weights,
+      );
 
       expect(a).toBeGreaterThan(0.9);
     });
