@@ -30,9 +30,10 @@ export const adaptiveParameters = z.strictObject({
   errorPenaltyMs: z._default(z.number().check(z.gte(0), z.lte(60_000)), 2000),
   /**
    * Largest share any one group is steered to, so a change the delayed metrics cannot show yet
-   * (a group slowing down, failing) never hits most of the traffic at once. Default 0.7.
+   * (a group slowing down, failing) never hits most of the traffic at once: for the 3 minutes the
+   * metrics are blind, 0.6 of the traffic is 1% of three hours' requests. Default 0.6.
    */
-  maxShare: z._default(z.number().check(z.gt(0), z.lte(1)), 0.7),
+  maxShare: z._default(z.number().check(z.gt(0), z.lte(1)), 0.6),
   /**
    * Highest utilisation the target split plans for any group, leaving room for estimate error.
    * Default 0.85.
@@ -113,6 +114,12 @@ export const WORKER_HYPOTHESES = [1, 2, 3, 4, 6, 8, 12, 16] as const;
 /** Utilisation above which a minute's p99 says nothing about workers per host. */
 const SATURATED = 0.85;
 
+/**
+ * A group's load moving by more than this fraction from one minute to the next leaves queues that
+ * are not the steady state of either load, so that minute teaches no service time.
+ */
+const UNSTEADY_LOAD_CHANGE = 0.2;
+
 /** How far past its surge plan a group's load may drift before the deadband stops holding it. */
 const SURGE_TOLERANCE = 0.02;
 
@@ -172,6 +179,7 @@ function learn(
   p: AdaptiveParameters,
   startMs: number,
   cutAtMs: number | undefined,
+  steady = true,
 ): GroupEstimate {
   if (!estimate) {
     const workers = believedWorkers(seen.misfit ?? null);
@@ -196,6 +204,13 @@ function learn(
       cutMs: cutAtMs ?? estimate.cutMs,
     });
   }
+  const errorWeight = seen.errorRate > estimate.errorRate ? 1 : p.smoothing;
+  const errorRate = estimate.errorRate + errorWeight * (seen.errorRate - estimate.errorRate);
+  if (!steady) {
+    // Queues a sudden change of load built or drained are no steady state: what the hosts can do
+    // is read again once the load holds.
+    return { ...estimate, errorRate, learnedMs: startMs, cutMs: cutAtMs ?? estimate.cutMs };
+  }
   // Bad news is believed at once, good news is smoothed: service slows and errors rise fast.
   const serviceMs = estimate.serviceMs.map((ms, k) => {
     const weight = seen.serviceMs[k] > ms ? Math.max(p.smoothing, 0.8) : p.smoothing;
@@ -206,13 +221,12 @@ function learn(
       ? estimate.misfit.map((m, k) => m + p.fitSmoothing * (seen.misfit![k] - m))
       : [...seen.misfit]
     : estimate.misfit;
-  const errorWeight = seen.errorRate > estimate.errorRate ? 1 : p.smoothing;
   return withCapacity({
     ...estimate,
     serviceMs,
     misfit,
     workers: believedWorkers(misfit),
-    errorRate: estimate.errorRate + errorWeight * (seen.errorRate - estimate.errorRate),
+    errorRate,
     learnedMs: startMs,
     cutMs: cutAtMs ?? estimate.cutMs,
   });
@@ -221,6 +235,17 @@ function learn(
 function withCapacity(estimate: GroupEstimate): GroupEstimate {
   const w = estimate.workers;
   return { ...estimate, hostCapacity: (1000 * WORKER_HYPOTHESES[w]) / estimate.serviceMs[w] };
+}
+
+/**
+ * Whether a minute's latency can be read as the steady state of its load: its group's load moved
+ * by at most UNSTEADY_LOAD_CHANGE from the visible minute before (or there is none to compare).
+ */
+function isSteady(before: MinuteObservation | undefined, minute: MinuteObservation): boolean {
+  const then = before && !before.noData ? before.requestCount : null;
+  const now = minute.requestCount;
+  if (!then || !now || before!.startMs !== minute.startMs - 60_000) return true;
+  return Math.abs(Math.log(now / then)) <= Math.log(1 + UNSTEADY_LOAD_CHANGE);
 }
 
 /** What one visible minute says about a group, or undefined when it is too thin. */
@@ -386,19 +411,20 @@ export const adaptivePolicy: PolicyDefinition<AdaptiveParameters> = {
         ? { ...previous[g.targetGroupArn] }
         : undefined;
       let cutNow = false;
-      for (const minute of g.minutes) {
-        if (estimate && minute.startMs <= estimate.learnedMs) continue;
+      g.minutes.forEach((minute, k) => {
+        if (estimate && minute.startMs <= estimate.learnedMs) return;
         const seen = read(minute, g.healthyHostCount, estimate, p);
-        if (!seen) continue;
+        if (!seen) return;
         // A minute that began before the last cut shows the old weights: the cut already answered
         // it.
         if (estimate && seen.overloaded && minute.startMs < estimate.cutMs) {
           estimate.learnedMs = minute.startMs;
-          continue;
+          return;
         }
         cutNow = seen.overloaded || seen.errorRate >= p.fastCutErrorRate;
-        estimate = learn(estimate, seen, p, minute.startMs, cutNow ? nowMs : undefined);
-      }
+        const steady = isSteady(g.minutes[k - 1], minute);
+        estimate = learn(estimate, seen, p, minute.startMs, cutNow ? nowMs : undefined, steady);
+      });
       if (estimate) groups[g.targetGroupArn] = estimate;
       cut.push(cutNow);
     });
@@ -457,8 +483,9 @@ export const adaptivePolicy: PolicyDefinition<AdaptiveParameters> = {
     const weights = withFloor(next, targetGroups, floors);
     const largestMove = Math.max(...weights.map((w, i) => Math.abs(w - current[i])));
     const split = targetGroups.map((g, i) => `${g.label} ${target[i].toFixed(2)}`).join(', ');
-    // The deadband holds a small move, never one off a split that loads a group past its plan.
-    const holdable = !overloads(current) || overloads(weights);
+    // The deadband holds a small move, never one off a split that loads a group past its plan,
+    // unless the target split cannot keep to the plan either.
+    const holdable = !overloads(current) || overloads(target);
     // A move the model expects almost nothing from is not worth a write: groups that look alike
     // would otherwise trade traffic on every wobble of their estimates.
     const improvement = 1 - modelledP99(weights) / modelledP99(current);
@@ -524,7 +551,11 @@ function newestLoad(targetGroups: readonly TargetGroupObservation[]): {
  * assumed to go on growing as fast for the minutes the metrics are late and the minute until the
  * next run, up to `surgeFactor` times what was seen.
  */
-export function risingLoadFactor(growth: number, delayMinutes: number, surgeFactor: number): number {
+export function risingLoadFactor(
+  growth: number,
+  delayMinutes: number,
+  surgeFactor: number,
+): number {
   return Math.min(surgeFactor, growth ** (delayMinutes + 1));
 }
 
