@@ -5,6 +5,11 @@
 
 export const DEFAULT_SEEDS: readonly number[] = [1, 2];
 export const DEFAULT_THREADS = 2;
+/** The spec's default metric delay; 60 and 180 s are its variants. */
+export const DEFAULT_METRIC_DELAY_SECONDS = 120;
+export const MAX_METRIC_DELAY_SECONDS = 600;
+export const SERVICE_DISTRIBUTIONS = ['exponential', 'lognormal'] as const;
+export type ServiceDistribution = (typeof SERVICE_DISTRIBUTIONS)[number];
 
 export interface BenchOptions {
   readonly seeds: readonly number[];
@@ -12,9 +17,13 @@ export interface BenchOptions {
   readonly controllers: readonly string[];
   readonly threads: number;
   readonly charts: boolean;
+  /** Seconds after a minute ends before the controllers see it. */
+  readonly metricDelaySeconds: number;
+  readonly serviceDistribution: ServiceDistribution;
   /**
-   * Whether --scenarios, --controllers or --seeds was given: such a run is not the benchmark of
-   * record, so it must not replace bench/results/latest.json or the charts.
+   * Whether --scenarios, --controllers, --seeds, --metric-delay or --service was given: such a
+   * run is not the benchmark of record, so it must not replace bench/results/latest.json or the
+   * charts.
    */
   readonly partial: boolean;
   /** The flags that made the run partial, as given, for messages. */
@@ -32,7 +41,22 @@ export type ParsedBenchArgs =
   | { readonly kind: 'help'; readonly text: string }
   | { readonly kind: 'error'; readonly message: string };
 
-const VALUE_FLAGS = ['--seeds', '--scenarios', '--controllers', '--threads'] as const;
+const VALUE_FLAGS = [
+  '--seeds',
+  '--scenarios',
+  '--controllers',
+  '--threads',
+  '--metric-delay',
+  '--service',
+] as const;
+/** The flags that make a run other than the benchmark of record. */
+const PARTIAL_FLAGS = [
+  '--scenarios',
+  '--controllers',
+  '--seeds',
+  '--metric-delay',
+  '--service',
+] as const;
 const SWITCHES = ['--no-charts', '--help', '-h'] as const;
 type ValueFlag = (typeof VALUE_FLAGS)[number];
 
@@ -42,7 +66,8 @@ export function benchUsage(names: BenchNames): string {
     '',
     'Simulates every scenario for every controller and seed, prints the table and the targets.',
     'A full run writes bench/results/latest.json and one chart per scenario; a partial run (any of',
-    '--scenarios, --controllers, --seeds) writes to bench/results/tmp/ instead.',
+    '--scenarios, --controllers, --seeds, --metric-delay, --service) writes to bench/results/tmp/',
+    'instead.',
     '',
     'Options:',
     `  --scenarios LIST    comma-separated scenarios (default: all: ${names.scenarios.join(',')})`,
@@ -51,6 +76,10 @@ export function benchUsage(names: BenchNames): string {
     `  --seeds LIST        comma-separated integer seeds (default: ${DEFAULT_SEEDS.join(',')};`,
     "                      S9's canary runs its own 20)",
     `  --threads N         worker threads, at most the cores (default: ${DEFAULT_THREADS})`,
+    '  --metric-delay S    seconds after a minute ends before CloudWatch shows it, 0–600',
+    `                      (default: ${DEFAULT_METRIC_DELAY_SECONDS}; the spec's variants are 60 and 180)`,
+    `  --service DIST      service times: ${SERVICE_DISTRIBUTIONS.join(' (default) or ')}`,
+    '                      (σ = 1, same mean)',
     '  --no-charts         write no SVG charts',
     '  -h, --help          print this and exit',
     '',
@@ -58,6 +87,7 @@ export function benchUsage(names: BenchNames): string {
     '  npm run bench',
     '  npx tsx bench/run.ts --scenarios S1 --controllers adaptive,B1 --no-charts',
     '  npx tsx bench/run.ts --scenarios S4,S5 --controllers adaptive,B2,B2d --seeds 1,2,3',
+    '  npx tsx bench/run.ts --metric-delay 180 --service lognormal --no-charts',
   ].join('\n');
 }
 
@@ -147,9 +177,31 @@ export function parseBenchArgs(argv: readonly string[], names: BenchNames): Pars
     threads = Number(givenThreads);
   }
 
-  const partialBy = (['--scenarios', '--controllers', '--seeds'] as const).filter((f) =>
-    values.has(f),
-  );
+  let metricDelaySeconds = DEFAULT_METRIC_DELAY_SECONDS;
+  const givenDelay = values.get('--metric-delay');
+  if (givenDelay !== undefined) {
+    const trimmed = givenDelay.trim();
+    if (!/^\d+$/.test(trimmed) || Number(trimmed) > MAX_METRIC_DELAY_SECONDS)
+      return fail(
+        `--metric-delay: "${givenDelay}" is not a delay; it is whole seconds from 0 to ` +
+          `${MAX_METRIC_DELAY_SECONDS}, e.g. --metric-delay 180`,
+      );
+    metricDelaySeconds = Number(trimmed);
+  }
+
+  let serviceDistribution: ServiceDistribution = 'exponential';
+  const givenService = values.get('--service');
+  if (givenService !== undefined) {
+    const name = givenService.trim();
+    if (!(SERVICE_DISTRIBUTIONS as readonly string[]).includes(name))
+      return fail(
+        `--service: unknown distribution "${givenService}"; the distributions are ` +
+          SERVICE_DISTRIBUTIONS.join(', '),
+      );
+    serviceDistribution = name as ServiceDistribution;
+  }
+
+  const partialBy = PARTIAL_FLAGS.filter((f) => values.has(f));
   return {
     kind: 'run',
     options: {
@@ -158,6 +210,8 @@ export function parseBenchArgs(argv: readonly string[], names: BenchNames): Pars
       controllers: controllers.ok!,
       threads,
       charts,
+      metricDelaySeconds,
+      serviceDistribution,
       partial: partialBy.length > 0,
       partialBy,
     },
@@ -174,5 +228,9 @@ function example(flag: ValueFlag, names: BenchNames): string {
       return DEFAULT_SEEDS.join(',');
     case '--threads':
       return '4';
+    case '--metric-delay':
+      return '180';
+    case '--service':
+      return 'lognormal';
   }
 }

@@ -1,11 +1,11 @@
 /**
  * `npm run bench`: every scenario for every built-in policy and baseline, spread over worker
  * threads; prints the table and the targets, writes bench/results/latest.json and one SVG chart per
- * scenario. A partial run (--scenarios, --controllers or --seeds) writes to bench/results/tmp/
- * instead, so it never replaces the results of record.
+ * scenario. A partial run (--scenarios, --controllers, --seeds, or a variant: --metric-delay,
+ * --service) writes to bench/results/tmp/ instead, so it never replaces the results of record.
  *
  * Options (`--help` lists them): --seeds 1,2,3  --scenarios S1,S4  --controllers adaptive,B2,B2d
- * --threads 4  --no-charts
+ * --threads 4  --metric-delay 180  --service lognormal  --no-charts
  */
 import { build } from 'esbuild';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -30,18 +30,22 @@ const PARTIAL_DIR = path.join(RESULTS_DIR, 'tmp');
  * Every run to do. S9 has seeds of its own: the canary runs all 20 (false rollbacks are counted
  * over them); the other controllers run as many of them as the other scenarios have seeds.
  */
-function plan(
-  seeds: readonly number[],
-  scenarios: readonly string[],
-  controllers: readonly string[],
-): BenchTask[] {
+function plan(options: BenchOptions): BenchTask[] {
+  const { seeds, scenarios, controllers, metricDelaySeconds, serviceDistribution } = options;
   const tasks: BenchTask[] = [];
   for (const scenario of SCENARIOS.filter((s) => scenarios.includes(s.id))) {
     for (const controller of controllers) {
       const own = scenario.seeds;
       const runSeeds = own ? (controller === 'canary' ? own : own.slice(0, seeds.length)) : seeds;
       for (const seed of runSeeds)
-        tasks.push({ id: tasks.length, scenario: scenario.id, controller, seed });
+        tasks.push({
+          id: tasks.length,
+          scenario: scenario.id,
+          controller,
+          seed,
+          metricDelaySeconds,
+          serviceDistribution,
+        });
     }
   }
   return tasks;
@@ -191,13 +195,16 @@ async function bench(options: BenchOptions): Promise<void> {
   const started = Date.now();
   const { seeds, scenarios, controllers, partial } = options;
   const threads = Math.max(1, Math.min(availableParallelism(), options.threads));
-  const tasks = plan(seeds, scenarios, controllers);
+  const tasks = plan(options);
   if (tasks.length === 0) {
     // parseBenchArgs admits only known names, so this is a bug in plan(), not a user error.
     throw new Error(`no runs planned for ${JSON.stringify(options)}`);
   }
   console.log(
     `${tasks.length} runs of ${SCENARIOS[0].minutes} simulated minutes on ${threads} threads, seeds ${seeds.join(', ')} (S9: its own 20)`,
+  );
+  console.log(
+    `metrics ${options.metricDelaySeconds} s late; ${options.serviceDistribution} service times`,
   );
   if (partial) {
     console.log(
@@ -251,7 +258,8 @@ async function bench(options: BenchOptions): Promise<void> {
     ...(partial ? { partial: true, scenarios, controllers } : {}),
     seeds,
     s9Seeds: SCENARIOS.find((s) => s.id === 'S9')?.seeds ?? [],
-    metricDelaySeconds: 120,
+    metricDelaySeconds: options.metricDelaySeconds,
+    serviceDistribution: options.serviceDistribution,
     guardrails: BENCH_GUARDRAILS,
     elapsedSeconds,
     simulatedRequests,

@@ -111,6 +111,12 @@ export type AdaptiveParameters = z.infer<typeof adaptiveParameters>;
  */
 export const WORKER_HYPOTHESES = [1, 2, 3, 4, 6, 8, 12, 16] as const;
 
+/**
+ * The smoothed p99 misfit of the best workers-per-host hypothesis beyond which none is believed:
+ * a modelled p99 off by more than 8% on average. Exponential service fits within about 5%.
+ */
+const POOR_TAIL_FIT = Math.log(1.08) ** 2;
+
 /** Utilisation above which a minute's p99 says nothing about workers per host. */
 const SATURATED = 0.85;
 
@@ -393,6 +399,10 @@ function groupQuantile(servers: number, mu: number, lambda: number, fraction: nu
 function believedWorkers(misfit: readonly number[] | null): number {
   if (!misfit) return 0;
   const best = Math.min(...misfit);
+  // No hypothesis explains the tail (service times far from exponential, e.g. long-tailed): the
+  // ones with ample workers then fit least badly only because they put the whole tail into service
+  // time, and believing them overestimates capacity. The fewest workers never does.
+  if (best > POOR_TAIL_FIT) return 0;
   return misfit.findIndex((m) => m <= 1.25 * best + 0.0002);
 }
 

@@ -26,9 +26,34 @@ describe('parseBenchArgs', () => {
       controllers: [...CONTROLLER_NAMES],
       threads: DEFAULT_THREADS,
       charts: true,
+      metricDelaySeconds: 120,
+      serviceDistribution: 'exponential',
       partial: false,
       partialBy: [],
     });
+  });
+
+  test("the spec's variants: a metric delay and lognormal service make a partial run", () => {
+    const variant = options('--metric-delay', '180', '--service=lognormal');
+
+    expect(variant.metricDelaySeconds).toBe(180);
+    expect(variant.serviceDistribution).toBe('lognormal');
+    expect(variant.partial).toBe(true);
+    expect(variant.partialBy).toEqual(['--metric-delay', '--service']);
+    expect(variant.scenarios).toEqual(NAMES.scenarios);
+  });
+
+  test.each(['-60', '1.5', 'soon', '601'])('metric delay %p fails, naming the rule', (delay) => {
+    const message = error('--metric-delay', delay);
+    expect(message).toContain('--metric-delay');
+    expect(message).toContain(`"${delay}"`);
+    expect(message).toContain('whole seconds from 0 to 600');
+  });
+
+  test('an unknown service distribution fails, listing the ones there are', () => {
+    const message = error('--service', 'pareto');
+    expect(message).toContain('"pareto"');
+    expect(message).toContain('exponential, lognormal');
   });
 
   test('an unknown scenario fails, naming the flag, the value and the scenarios there are', () => {
@@ -55,7 +80,9 @@ describe('parseBenchArgs', () => {
   test('an unknown flag fails, naming it and listing the flags', () => {
     const message = error('--seed', '3');
     expect(message).toContain('"--seed"');
-    expect(message).toContain('--seeds, --scenarios, --controllers, --threads, --no-charts');
+    expect(message).toContain(
+      '--seeds, --scenarios, --controllers, --threads, --metric-delay, --service, --no-charts',
+    );
   });
 
   test('a stray argument or a flag without its value fails', () => {

@@ -343,7 +343,6 @@ describe('adaptive policy', () => {
   });
 
   describe('estimating service time and workers per host', () => {
-    /** Minutes an M/M/c group of hosts × workers at `rate` per worker shows at `lambda` req/s. */
     /** Ten minutes, the newest ending three minutes before now, as `queueMinute` gives them. */
     function queueMinutes(
       hosts: number,
@@ -381,6 +380,20 @@ describe('adaptive policy', () => {
 
       expect(WORKER_HYPOTHESES[a.workers]).toBe(1);
       expect(a.hostCapacity).toBeLessThan(40);
+    });
+
+    it('assumes one worker per host when no hypothesis explains the tail, as with long-tailed service', () => {
+      // A's mean as M/M/c gives it, with a p99 30% longer than exponential service times make it.
+      const longTailed = queueMinutes(4, 2, 20, 96).map((m) => ({
+        ...m,
+        latencyP99Ms: m.latencyP99Ms! * 1.3,
+      }));
+      const [exponential] = learned([group('A', 400, 4, queueMinutes(4, 2, 20, 96))]);
+      const [heavy] = learned([group('A', 400, 4, longTailed)]);
+
+      expect(WORKER_HYPOTHESES[exponential.workers]).toBe(2);
+      expect(WORKER_HYPOTHESES[heavy.workers]).toBe(1);
+      expect(heavy.hostCapacity).toBeLessThan(40);
     });
 
     it('finds the mean service time that explains the mean latency of a pooled queue', () => {
