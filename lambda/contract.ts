@@ -200,6 +200,12 @@ export interface PolicyOutput {
   readonly state: JsonValue;
   /** Target group ARNs the policy drains on purpose (rollback, failover): they may go to 0 at once. */
   readonly drain?: readonly string[];
+  /**
+   * Target group ARNs the policy keeps live below the guardrails' `minShare` on purpose, at the
+   * share its weights give them (at least weight 1): a failing group it still measures, so that it
+   * sees the group recover, without sending it `minShare` of the traffic.
+   */
+  readonly probe?: readonly string[];
   /** True when the policy asks to keep the current weights (e.g. an inconclusive analysis). */
   readonly hold?: boolean;
 }

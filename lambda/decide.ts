@@ -189,7 +189,19 @@ function steer(
     adjustments.push('policy gave every live group 0: kept their current proportions');
   }
 
-  const withMinimum = applyMinShare(target, live, guardrails.minShare);
+  const probeList = output.probe ?? [];
+  for (const arn of probeList) {
+    if (!arns.includes(arn))
+      adjustments.push(`probe: ignored ${arn}, not a target group of this action`);
+  }
+  // A group the policy probes keeps the share it was given, when that is below minShare.
+  const minShares = arns.map((arn, i) =>
+    probeList.includes(arn) && live[i] && target[i] > 0
+      ? Math.min(guardrails.minShare, target[i])
+      : guardrails.minShare,
+  );
+
+  const withMinimum = applyMinShare(target, live, minShares);
   recordChanges(adjustments, 'minShare', labels, target, withMinimum);
 
   const currentShares = sharesOf(current);
@@ -200,7 +212,7 @@ function steer(
       currentShares,
       live,
       guardrails.maxStepUp,
-      guardrails.minShare,
+      minShares,
     );
     recordChanges(adjustments, 'maxStepUp', labels, withMinimum, limited.shares);
     if (limited.relaxed)
@@ -210,7 +222,7 @@ function steer(
     final = limited.shares;
   }
 
-  const weights = toIntegerWeights(final, live, guardrails.minShare);
+  const weights = toIntegerWeights(final, live, minShares);
   const base = {
     held: false,
     policyReason: output.reason,

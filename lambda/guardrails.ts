@@ -53,15 +53,23 @@ export function evenOver(live: readonly boolean[]): number[] {
   );
 }
 
+/** A minimum share for every group: one for all, or one each. */
+export type MinShares = number | readonly number[];
+
+function minShareOf(minShare: MinShares, i: number): number {
+  return typeof minShare === 'number' ? minShare : minShare[i];
+}
+
 /**
- * Raises every live group to at least `minShare`, taking the difference from the groups above it
- * in proportion to their excess, so their order is kept.
+ * Raises every live group to at least its `minShare`, taking the difference from the groups above
+ * it in proportion to their excess, so their order is kept.
  */
 export function applyMinShare(
   shares: readonly number[],
   live: readonly boolean[],
-  minShare: number,
+  minShare: MinShares,
 ): number[] {
+  const floor = (i: number) => minShareOf(minShare, i);
   const result = [...shares];
   const pinned = new Set<number>();
 
@@ -69,14 +77,14 @@ export function applyMinShare(
   for (let pass = 0; pass <= shares.length; pass++) {
     const below = result
       .map((_, i) => i)
-      .filter((i) => live[i] && !pinned.has(i) && result[i] < minShare - EPSILON);
+      .filter((i) => live[i] && !pinned.has(i) && result[i] < floor(i) - EPSILON);
     if (below.length === 0) break;
     below.forEach((i) => pinned.add(i));
 
     const free = result.map((_, i) => i).filter((i) => live[i] && !pinned.has(i));
-    const budget = 1 - pinned.size * minShare;
+    const budget = 1 - [...pinned].reduce((sum, i) => sum + floor(i), 0);
     const freeTotal = free.reduce((sum, i) => sum + result[i], 0);
-    pinned.forEach((i) => (result[i] = minShare));
+    pinned.forEach((i) => (result[i] = floor(i)));
     free.forEach(
       (i) => (result[i] = freeTotal > 0 ? (result[i] / freeTotal) * budget : budget / free.length),
     );
@@ -101,9 +109,11 @@ export function limitStepUp(
   current: readonly number[],
   live: readonly boolean[],
   maxStepUp: number,
-  minShare: number,
+  minShare: MinShares,
 ): StepLimit {
-  const cap = current.map((c, i) => (live[i] ? Math.max(c + maxStepUp, minShare) : 0));
+  const cap = current.map((c, i) =>
+    live[i] ? Math.max(c + maxStepUp, minShareOf(minShare, i)) : 0,
+  );
   const result = target.map((t, i) => Math.min(t, cap[i]));
   let excess = target.reduce((sum, t, i) => sum + Math.max(0, t - cap[i]), 0);
   if (excess <= EPSILON) return { shares: result, relaxed: false };
@@ -152,15 +162,18 @@ export function largestShareMove(from: readonly number[], to: readonly number[])
 export function toIntegerWeights(
   shares: readonly number[],
   live: readonly boolean[],
-  minShare: number,
+  minShare: MinShares,
 ): number[] {
   const kept = shares.map((s, i) => s > 0 && live[i]);
   const keptCount = kept.filter(Boolean).length;
   let total = MAX_WEIGHT;
-  const minimumAt = (t: number) => Math.max(1, Math.ceil(minShare * t - EPSILON));
-  while (total > keptCount && keptCount * minimumAt(total) > total) total--;
+  const minimumAt = (t: number, i: number) =>
+    Math.max(1, Math.ceil(minShareOf(minShare, i) * t - EPSILON));
+  const minimaAt = (t: number) =>
+    kept.reduce((sum, k, i) => sum + (k ? minimumAt(t, i) : 0), 0);
+  while (total > keptCount && minimaAt(total) > total) total--;
 
-  const floorOf = (i: number) => (kept[i] ? minimumAt(total) : 0);
+  const floorOf = (i: number) => (kept[i] ? minimumAt(total, i) : 0);
   const exact = shares.map((s, i) => (kept[i] ? s * total : 0));
   const weights = exact.map((e, i) =>
     kept[i] ? Math.max(Math.floor(e + EPSILON), floorOf(i)) : 0,

@@ -80,7 +80,8 @@ export const adaptiveParameters = z.strictObject({
   floor: z._default(z.number().check(z.gte(0), z.lte(0.2)), 0.02),
   /**
    * The smaller floor of a group failing more than `fastCutErrorRate`: enough to see it recover.
-   * Default 0.002 (30 requests a minute at 250 requests/s).
+   * The policy asks the guardrails to probe such a group, so this holds even below their
+   * `minShare`. Default 0.002 (30 requests a minute at 250 requests/s).
    */
   failingFloor: z._default(z.number().check(z.gte(0), z.lte(0.2)), 0.002),
   /** No change unless some group's share moves by more than this (0–0.2). Default 0.02. */
@@ -487,9 +488,10 @@ export const adaptivePolicy: PolicyDefinition<AdaptiveParameters> = {
       scaled,
       current.map((c, i) => (fixed[i] === undefined ? Math.max(c, target[i]) : scaled[i])),
     );
-    const floors = known.map((k) =>
-      k && k.errorRate >= p.fastCutErrorRate ? p.failingFloor : p.floor,
-    );
+    const failing = known.map((k) => k !== undefined && k.errorRate >= p.fastCutErrorRate);
+    const floors = failing.map((f) => (f ? p.failingFloor : p.floor));
+    // Failing groups are probed: kept at their small floor even below the guardrails' minShare.
+    const probe = targetGroups.filter((_, i) => failing[i]).map((g) => g.targetGroupArn);
     const weights = withFloor(next, targetGroups, floors);
     const largestMove = Math.max(...weights.map((w, i) => Math.abs(w - current[i])));
     const split = targetGroups.map((g, i) => `${g.label} ${target[i].toFixed(2)}`).join(', ');
@@ -506,12 +508,14 @@ export const adaptivePolicy: PolicyDefinition<AdaptiveParameters> = {
         weights: current,
         reason: `within the deadband of the capacity split (${split})`,
         state: nextState,
+        probe,
       };
     }
     return {
       weights,
       reason: `stepping ${gain.toFixed(2)} of the way to the capacity split ${split}`,
       state: nextState,
+      probe,
     };
   },
 };

@@ -169,6 +169,35 @@ describe('decide: minimum share', () => {
     expect(decision.adjustments[0]).toMatch(/^drain: kept the healthy groups live/);
   });
 
+  test('keeps a group the policy probes at its small share, below minShare, still live', () => {
+    const probing = (probe?: string[]) =>
+      decide(
+        input(
+          [group('a', 950), group('b', 49)],
+          fixedPolicy({ weights: [998, 2], probe }),
+          { guardrails: guardrails({ minShare: 0.05, maxStepUp: 0.1 }) },
+        ),
+      );
+
+    expect(probing([arn('b')]).weights).toEqual([997, 2]);
+    expect(probing().weights[1]).toBeGreaterThanOrEqual(0.05 * 999);
+  });
+
+  test('lifts a probed group to minShare when the policy gives it 0, and ignores unknown ARNs', () => {
+    const decision = decide(
+      input(
+        [group('a', 500), group('b', 499)],
+        fixedPolicy({ weights: [1, 0], probe: [arn('b'), 'arn:other'] }),
+        { guardrails: guardrails({ minShare: 0.05 }) },
+      ),
+    );
+
+    expect(shares(decision.weights)[1]).toBeGreaterThanOrEqual(0.05);
+    expect(decision.adjustments).toContain(
+      'probe: ignored arn:other, not a target group of this action',
+    );
+  });
+
   test('ignores a drained ARN that is not in the action and says so', () => {
     const decision = decide(
       input([group('a', 999)], fixedPolicy({ weights: [1], drain: ['arn:other'] })),

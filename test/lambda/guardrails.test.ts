@@ -36,6 +36,11 @@ describe('toIntegerWeights', () => {
   });
 });
 
+test('toIntegerWeights keeps a group with a smaller minimum at its share, at least 1', () => {
+  expect(toIntegerWeights([0.002, 0.998], [true, true], [0.002, 0.05])).toEqual([2, 997]);
+  expect(toIntegerWeights([0.0001, 0.9999], [true, true], [0, 0.05])).toEqual([1, 998]);
+});
+
 describe('applyMinShare', () => {
   test('raises a live group to minShare and takes the difference from the others by their excess', () => {
     const shares = applyMinShare([0, 0.5, 0.5], [true, true, true], 0.1);
@@ -46,6 +51,13 @@ describe('applyMinShare', () => {
 
   test('leaves a group that is not live at 0', () => {
     expect(applyMinShare([0, 1], [false, true], 0.1)).toEqual([0, 1]);
+  });
+
+  test('takes a minimum for each group, so one may stay below the others', () => {
+    const shares = applyMinShare([0.002, 0.02, 0.978], [true, true, true], [0.002, 0.1, 0.1]);
+    expect(shares[0]).toBeCloseTo(0.002, 9);
+    expect(shares[1]).toBeCloseTo(0.1, 9);
+    expect(shares[2]).toBeCloseTo(0.898, 9);
   });
 
   test('pins a second group that the first pass pushed below minShare', () => {

@@ -1,4 +1,4 @@
-import { PolicyInput, TargetGroupObservation } from '../../../lambda/contract';
+import { guardrailsSchema, PolicyInput, TargetGroupObservation } from '../../../lambda/contract';
 import { decide } from '../../../lambda/decide';
 import {
   AdaptiveParameters,
@@ -126,9 +126,36 @@ describe('adaptive policy', () => {
       group('B', 500, 3, minutes(3, { requests: 3000, errors: 1500, latencyMs: 27, hosts: 3 })),
     ];
 
-    const shares = sharesOf(run({ gain: 0.1 }, groups).weights);
+    const output = run({ gain: 0.1 }, groups);
 
-    expect(shares[1]).toBeCloseTo(defaults.failingFloor, 9);
+    expect(sharesOf(output.weights)[1]).toBeCloseTo(defaults.failingFloor, 9);
+    expect(output.probe).toEqual([groups[1].targetGroupArn]);
+  });
+
+  it("keeps a failing group at its failing floor under the guardrails' larger default minShare", () => {
+    const groups = [
+      group('A', 500, 10, minutes(3, { requests: 3000, latencyMs: 50, hosts: 10 })),
+      group('B', 500, 3, minutes(3, { requests: 3000, errors: 1500, latencyMs: 27, hosts: 3 })),
+    ];
+
+    const decision = decide({
+      nowMs: NOW_MS,
+      actionId: 'web-default',
+      loadBalancerType: 'application',
+      targetGroups: groups,
+      policy: adaptivePolicy,
+      parameters: {},
+      state: undefined,
+      alarms: {},
+      // The default minShare; rises unlimited, since A must take up what B sheds in one run.
+      guardrails: { ...guardrailsSchema.parse({}), maxStepUp: 1 },
+    });
+
+    expect(guardrailsSchema.parse({}).minShare).toBeGreaterThan(defaults.failingFloor);
+    expect(decision.weights[1] / (decision.weights[0] + decision.weights[1])).toBeCloseTo(
+      defaults.failingFloor,
+      3,
+    );
   });
 
   it('cuts a failing group only as far as the other groups have room for its traffic', () => {
