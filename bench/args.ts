@@ -73,8 +73,8 @@ export function benchUsage(names: BenchNames): string {
     `  --scenarios LIST    comma-separated scenarios (default: all: ${names.scenarios.join(',')})`,
     '  --controllers LIST  comma-separated controllers',
     `                      (default: all: ${names.controllers.join(',')})`,
-    `  --seeds LIST        comma-separated integer seeds (default: ${DEFAULT_SEEDS.join(',')};`,
-    "                      S9's canary runs its own 20)",
+    `  --seeds LIST        comma-separated integer seeds (default: ${DEFAULT_SEEDS.join(',')});`,
+    '                      S9 runs its own: the canary all 20, the others as many as given',
     `  --threads N         worker threads, at most the cores (default: ${DEFAULT_THREADS})`,
     '  --metric-delay S    seconds after a minute ends before CloudWatch shows it, 0–600',
     `                      (default: ${DEFAULT_METRIC_DELAY_SECONDS}; the spec's variants are 60 and 180)`,
@@ -93,9 +93,6 @@ export function benchUsage(names: BenchNames): string {
 
 /** Parses argv (without node and the script), checking every name and number against `names`. */
 export function parseBenchArgs(argv: readonly string[], names: BenchNames): ParsedBenchArgs {
-  if (argv.some((a) => a === '--help' || a === '-h'))
-    return { kind: 'help', text: benchUsage(names) };
-
   const values = new Map<ValueFlag, string>();
   let charts = true;
   const fail = (message: string): ParsedBenchArgs => ({ kind: 'error', message });
@@ -104,6 +101,7 @@ export function parseBenchArgs(argv: readonly string[], names: BenchNames): Pars
     const arg = argv[i];
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
     const flag = eq >= 0 ? arg.slice(0, eq) : arg;
+    if ((flag === '--help' || flag === '-h') && eq < 0) return { kind: 'help', text: benchUsage(names) };
     if (flag === '--no-charts') {
       if (eq >= 0) return fail(`--no-charts takes no value, but got "${arg}"`);
       charts = false;
@@ -122,6 +120,13 @@ export function parseBenchArgs(argv: readonly string[], names: BenchNames): Pars
     else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) value = argv[++i];
     if (value === undefined || value.trim() === '')
       return fail(`${flag} needs a value, e.g. ${flag} ${example(flag as ValueFlag, names)}`);
+    if (values.has(flag as ValueFlag))
+      return fail(
+        `${flag} is given twice ("${values.get(flag as ValueFlag)}" and "${value}"); give it once` +
+          (flag === '--metric-delay' || flag === '--threads' || flag === '--service'
+            ? ''
+            : ', with a comma-separated list'),
+      );
     values.set(flag as ValueFlag, value);
   }
 

@@ -195,6 +195,8 @@ async function bench(options: BenchOptions): Promise<void> {
   const started = Date.now();
   const { seeds, scenarios, controllers, partial } = options;
   const threads = Math.max(1, Math.min(availableParallelism(), options.threads));
+  if (threads < options.threads)
+    console.log(`--threads ${options.threads}: this machine has ${threads} cores, so ${threads}`);
   const tasks = plan(options);
   if (tasks.length === 0) {
     // parseBenchArgs admits only known names, so this is a bug in plan(), not a user error.

@@ -24,24 +24,29 @@ export const adaptiveParameters = z.strictObject({
    * delay makes it unstable (see `stableGain`). Default 0.5.
    */
   gain: z._default(z.number().check(z.gt(0), z.lte(1)), 0.5),
-  /** Weight of the newest minute in the smoothed estimates (0–1]. Default 0.5. */
+  /**
+   * Weight of the newest minute in the smoothed estimates (0–1]. Bad news (slower service, more
+   * errors) is weighted at least 0.8, so it is believed at once. Default 0.5.
+   */
   smoothing: z._default(z.number().check(z.gt(0), z.lte(1)), 0.5),
   /** Latency an error counts as, in ms, so that fast failures never look fast. Default 2000. */
   errorPenaltyMs: z._default(z.number().check(z.gte(0), z.lte(60_000)), 2000),
   /**
    * Largest share any one group is steered to, so a change the delayed metrics cannot show yet
    * (a group slowing down, failing) never hits most of the traffic at once: for the 3 minutes the
-   * metrics are blind, 0.6 of the traffic is 1% of three hours' requests. Default 0.6.
+   * metrics are blind, 0.6 of the traffic is 1% of three hours' requests. Never below an even
+   * split over the groups that work (0.5 with two). Default 0.6.
    */
   maxShare: z._default(z.number().check(z.gt(0), z.lte(1)), 0.6),
   /**
    * Highest utilisation the target split plans for any group, leaving room for estimate error.
-   * Default 0.85.
+   * When the working groups together are busier than this, each is planned just above their
+   * level (at most 0.98). Default 0.85.
    */
   maxUtilisation: z._default(z.number().check(z.gt(0), z.lte(0.99)), 0.85),
   /**
    * Multiple of the observed load the split must carry without overloading any group, because a
-   * jump in load shows in the metrics only minutes later (1–3). It flattens the split toward
+   * jump in load shows in the metrics only 1–3 minutes later. It flattens the split toward
    * capacity proportions: at the default, a flash crowd of 1.6 times the load that arrives while
    * the metrics are blind to it finds every group with room, at a cost of a few percent of p99 at
    * steady load against the split that is best for the load seen. Default 1.6.
@@ -57,7 +62,8 @@ export const adaptiveParameters = z.strictObject({
   surgeUtilisation: z._default(z.number().check(z.gt(0), z.lte(1)), 0.97),
   /**
    * A minute whose successful requests took longer than this multiple of the group's learned
-   * service time, with errors, reads as overload (capacity exceeded), not as a failing group.
+   * service time, with an error rate of at least `fastCutErrorRate`, reads as overload (capacity
+   * exceeded, requests turned away), not as a failing group.
    * Default 3.
    */
   overloadLatencyFactor: z._default(z.number().check(z.gte(1), z.lte(100)), 3),
@@ -67,15 +73,15 @@ export const adaptiveParameters = z.strictObject({
    */
   fastCutErrorRate: z._default(z.number().check(z.gte(0), z.lte(1)), 0.05),
   /**
-   * Largest rise of a group's share per run after an error cut, so it is restored slowly. Default
-   * 0.05.
+   * Largest rise of a group's share per run after a cut for errors or overload, so it is restored
+   * slowly. Default 0.05.
    */
   restoreStep: z._default(z.number().check(z.gt(0), z.lte(1)), 0.05),
-  /** Minutes a group is restored slowly after its last error cut. Default 10. */
+  /** Minutes a group is restored slowly after its last cut. Default 10. */
   restoreMinutes: z._default(z.int().check(z.gte(0), z.lte(120)), 10),
   /**
-   * Smallest share of every group with healthy hosts, so it keeps producing metrics (0–0.2).
-   * Default 0.02.
+   * Smallest share of every group with healthy hosts, so it keeps producing metrics (0–0.2). The
+   * guardrails' `minShare` applies after it, so the larger of the two holds. Default 0.02.
    */
   floor: z._default(z.number().check(z.gte(0), z.lte(0.2)), 0.02),
   /**
@@ -84,7 +90,11 @@ export const adaptiveParameters = z.strictObject({
    * `minShare`. Default 0.002 (30 requests a minute at 250 requests/s).
    */
   failingFloor: z._default(z.number().check(z.gte(0), z.lte(0.2)), 0.002),
-  /** No change unless some group's share moves by more than this (0–0.2). Default 0.02. */
+  /**
+   * No change unless some group's share moves by more than this (0–0.2), unless the current split
+   * breaks the plan (a group past `maxUtilisation` or its surge plan). The policy's own deadband:
+   * the guardrails' (0.01 by default) applies after it. Default 0.02.
+   */
   deadband: z._default(z.number().check(z.gte(0), z.lte(0.2)), 0.02),
   /**
    * No change unless the model expects the new split's p99 to beat the current one's by this

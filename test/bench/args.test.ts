@@ -50,6 +50,20 @@ describe('parseBenchArgs', () => {
     expect(message).toContain('whole seconds from 0 to 600');
   });
 
+  test('a flag given twice fails, naming it and both values, instead of keeping the last', () => {
+    expect(error('--metric-delay', '60', '--metric-delay', '180')).toBe(
+      '--metric-delay is given twice ("60" and "180"); give it once',
+    );
+    expect(error('--scenarios', 'S1', '--scenarios=S2')).toContain(
+      'give it once, with a comma-separated list',
+    );
+  });
+
+  test('-h taken as a flag value is that flag\'s bad value, not a call for help', () => {
+    expect(error('--metric-delay', '-h')).toContain('"-h" is not a delay');
+    expect(parse('--seeds', '1', '-h').kind).toBe('help');
+  });
+
   test('an unknown service distribution fails, listing the ones there are', () => {
     const message = error('--service', 'pareto');
     expect(message).toContain('"pareto"');
