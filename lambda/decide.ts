@@ -213,11 +213,12 @@ function steer(
       live,
       guardrails.maxStepUp,
       minShares,
+      arns.map((arn, i) => probeList.includes(arn) && live[i]),
     );
     recordChanges(adjustments, 'maxStepUp', labels, withMinimum, limited.shares);
     if (limited.relaxed)
       adjustments.push(
-        'maxStepUp: exceeded, as groups cut to 0 left share with no other place to go',
+        'maxStepUp: exceeded, as groups cut to 0 or probed left share with no other place to go',
       );
     final = limited.shares;
   }

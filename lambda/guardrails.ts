@@ -100,9 +100,10 @@ export interface StepLimit {
 
 /**
  * Caps each live group's rise at `maxStepUp` above its current share (or `minShare`, whichever is
- * higher). What the cap holds back goes first to the live groups being cut, so cuts slow down;
- * what groups going to 0 must shed goes next to live groups below their cap, and only then
- * beyond the cap, because traffic has to go somewhere.
+ * higher). What the cap holds back goes first to the live groups being cut, so cuts slow down,
+ * except groups `shedding` (probed by the policy, as failing) and those going to 0; what they
+ * must shed goes next to live groups below their cap, and only then beyond the cap, because
+ * traffic has to go somewhere.
  */
 export function limitStepUp(
   target: readonly number[],
@@ -110,6 +111,7 @@ export function limitStepUp(
   live: readonly boolean[],
   maxStepUp: number,
   minShare: MinShares,
+  shedding: readonly boolean[] = [],
 ): StepLimit {
   const cap = current.map((c, i) =>
     live[i] ? Math.max(c + maxStepUp, minShareOf(minShare, i)) : 0,
@@ -118,15 +120,20 @@ export function limitStepUp(
   let excess = target.reduce((sum, t, i) => sum + Math.max(0, t - cap[i]), 0);
   if (excess <= EPSILON) return { shares: result, relaxed: false };
 
-  const cutBy = result.map((s, i) => (live[i] ? Math.max(0, current[i] - s) : 0));
+  const cutBy = result.map((s, i) =>
+    live[i] && !shedding[i] ? Math.max(0, current[i] - s) : 0,
+  );
   excess = spread(result, cutBy, excess);
 
-  const headroom = result.map((s, i) => (live[i] ? Math.max(0, cap[i] - s) : 0));
+  const headroom = result.map((s, i) =>
+    live[i] && !shedding[i] ? Math.max(0, cap[i] - s) : 0,
+  );
   excess = spread(result, headroom, excess);
   if (excess <= EPSILON) return { shares: result, relaxed: false };
 
-  const liveShares = result.map((s, i) => (live[i] ? s : 0));
-  spread(result, liveShares, excess, true);
+  const receiving = result.map((s, i) => (live[i] && !shedding[i] ? s : 0));
+  const anyLive = result.map((s, i) => (live[i] ? s : 0));
+  spread(result, receiving.some((s) => s > 0) ? receiving : anyLive, excess, true);
   return { shares: result, relaxed: true };
 }
 

@@ -183,6 +183,21 @@ describe('decide: minimum share', () => {
     expect(probing().weights[1]).toBeGreaterThanOrEqual(0.05 * 999);
   });
 
+  test('cuts a probed group at once, past the step limit on the others', () => {
+    const decision = decide(
+      input(
+        [group('a', 500), group('b', 499)],
+        fixedPolicy({ weights: [998, 2], probe: [arn('b')] }),
+        { guardrails: guardrails({ minShare: 0.05, maxStepUp: 0.1 }) },
+      ),
+    );
+
+    expect(decision.weights).toEqual([997, 2]);
+    expect(decision.adjustments).toContain(
+      'maxStepUp: exceeded, as groups cut to 0 or probed left share with no other place to go',
+    );
+  });
+
   test('lifts a probed group to minShare when the policy gives it 0, and ignores unknown ARNs', () => {
     const decision = decide(
       input(

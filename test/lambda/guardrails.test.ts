@@ -83,6 +83,16 @@ describe('limitStepUp', () => {
     expect(shares[2]).toBeCloseTo(0.2);
   });
 
+  test('does not slow the cut of a group being shed (probed as failing): the others take it', () => {
+    const shed = limitStepUp([0.998, 0.002], [0.5, 0.5], [true, true], 0.1, 0, [false, true]);
+    expect(shed.shares[0]).toBeCloseTo(0.998, 9);
+    expect(shed.shares[1]).toBeCloseTo(0.002, 9);
+    expect(shed.relaxed).toBe(true);
+
+    const slowed = limitStepUp([0.998, 0.002], [0.5, 0.5], [true, true], 0.1, 0);
+    expect(slowed.shares[1]).toBeCloseTo(0.4, 9);
+  });
+
   test('exceeds the step only when a group cut to 0 leaves share nowhere else to go', () => {
     const { shares, relaxed } = limitStepUp([0, 1], [0.5, 0.5], [false, true], 0.1, 0);
     expect(shares).toEqual([0, 1]);

@@ -132,7 +132,7 @@ describe('adaptive policy', () => {
     expect(output.probe).toEqual([groups[1].targetGroupArn]);
   });
 
-  it("keeps a failing group at its failing floor under the guardrails' larger default minShare", () => {
+  it("cuts a failing group to its failing floor at once under the guardrails' defaults", () => {
     const groups = [
       group('A', 500, 10, minutes(3, { requests: 3000, latencyMs: 50, hosts: 10 })),
       group('B', 500, 3, minutes(3, { requests: 3000, errors: 1500, latencyMs: 27, hosts: 3 })),
@@ -147,8 +147,8 @@ describe('adaptive policy', () => {
       parameters: {},
       state: undefined,
       alarms: {},
-      // The default minShare; rises unlimited, since A must take up what B sheds in one run.
-      guardrails: { ...guardrailsSchema.parse({}), maxStepUp: 1 },
+      // The library's defaults: minShare 0.02, and a 0.1 step that A may pass to take what B sheds.
+      guardrails: guardrailsSchema.parse({}),
     });
 
     expect(guardrailsSchema.parse({}).minShare).toBeGreaterThan(defaults.failingFloor);
