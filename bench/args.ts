@@ -104,6 +104,7 @@ export function parseBenchArgs(argv: readonly string[], names: BenchNames): Pars
     if ((flag === '--help' || flag === '-h') && eq < 0) return { kind: 'help', text: benchUsage(names) };
     if (flag === '--no-charts') {
       if (eq >= 0) return fail(`--no-charts takes no value, but got "${arg}"`);
+      if (!charts) return fail('--no-charts is given twice; give it once');
       charts = false;
       continue;
     }

@@ -203,7 +203,9 @@ export interface PolicyOutput {
   /**
    * Target group ARNs the policy keeps live below the guardrails' `minShare` on purpose, at the
    * share its weights give them (at least weight 1): a failing group it still measures, so that it
-   * sees the group recover, without sending it `minShare` of the traffic.
+   * sees the group recover, without sending it `minShare` of the traffic. A probed group that is
+   * being cut sheds at once, like one going to 0: the other groups may rise past `maxStepUp` to
+   * take its share (unless every live group is probed).
    */
   readonly probe?: readonly string[];
   /** True when the policy asks to keep the current weights (e.g. an inconclusive analysis). */

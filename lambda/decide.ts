@@ -205,6 +205,11 @@ function steer(
   recordChanges(adjustments, 'minShare', labels, target, withMinimum);
 
   const currentShares = sharesOf(current);
+  // A probed group being cut sheds at once: the others may rise past maxStepUp to take its share,
+  // as for a group going to 0. Never when every live group is probed: then none is shed.
+  const probed = arns.map((arn, i) => probeList.includes(arn) && live[i]);
+  const allProbed = live.every((l, i) => !l || probed[i]);
+  const shedding = probed.map((p, i) => p && !allProbed && withMinimum[i] < currentShares[i]);
   let final = withMinimum;
   if (currentShares.some((s) => s > 0)) {
     const limited = limitStepUp(
@@ -213,7 +218,7 @@ function steer(
       live,
       guardrails.maxStepUp,
       minShares,
-      arns.map((arn, i) => probeList.includes(arn) && live[i]),
+      shedding,
     );
     recordChanges(adjustments, 'maxStepUp', labels, withMinimum, limited.shares);
     if (limited.relaxed)

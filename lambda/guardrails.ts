@@ -131,9 +131,12 @@ export function limitStepUp(
   excess = spread(result, headroom, excess);
   if (excess <= EPSILON) return { shares: result, relaxed: false };
 
-  const receiving = result.map((s, i) => (live[i] && !shedding[i] ? s : 0));
+  // Past the caps, share goes where the policy wants it, not to a group it is cutting.
+  const wanted = target.map((t, i) => (live[i] && !shedding[i] ? t : 0));
+  const held = result.map((s, i) => (live[i] && !shedding[i] ? s : 0));
   const anyLive = result.map((s, i) => (live[i] ? s : 0));
-  spread(result, receiving.some((s) => s > 0) ? receiving : anyLive, excess, true);
+  const receivers = [wanted, held, anyLive].find((room) => room.some((r) => r > EPSILON))!;
+  spread(result, receivers, excess, true);
   return { shares: result, relaxed: true };
 }
 

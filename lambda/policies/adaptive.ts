@@ -17,6 +17,7 @@ import {
   PolicyDefinition,
   TargetGroupObservation,
 } from '../contract';
+import { applyMinShare, normalizeOver, sharesOf } from '../guardrails';
 
 export const adaptiveParameters = z.strictObject({
   /**
@@ -255,14 +256,45 @@ function withCapacity(estimate: GroupEstimate): GroupEstimate {
 }
 
 /**
- * Whether a minute's latency can be read as the steady state of its load: its group's load moved
- * by at most UNSTEADY_LOAD_CHANGE from the visible minute before (or there is none to compare).
+ * The start times of visible minutes whose latency cannot be read as the steady state of their
+ * load: the load over the groups seen in both moved by more than UNSTEADY_LOAD_CHANGE from the
+ * minute before. The whole load, not one group's, since the controller's own steps move a group's
+ * load too, and those queues settle within seconds.
  */
-function isSteady(before: MinuteObservation | undefined, minute: MinuteObservation): boolean {
-  const then = before && !before.noData ? before.requestCount : null;
-  const now = minute.requestCount;
-  if (!then || !now || before!.startMs !== minute.startMs - 60_000) return true;
-  return Math.abs(Math.log(now / then)) <= Math.log(1 + UNSTEADY_LOAD_CHANGE);
+function unsteadyMinutes(targetGroups: readonly TargetGroupObservation[]): Set<number> {
+  const starts = new Set(targetGroups.flatMap((g) => g.minutes.map((m) => m.startMs)));
+  const unsteady = new Set<number>();
+  for (const start of starts) {
+    const growth = loadGrowth(targetGroups, start);
+    if (growth !== undefined && Math.abs(Math.log(growth)) > Math.log(1 + UNSTEADY_LOAD_CHANGE))
+      unsteady.add(start);
+  }
+  return unsteady;
+}
+
+/**
+ * How the load into the minute starting at `startMs` compares with the minute before, over the
+ * groups with requests in both; undefined when no group has.
+ */
+function loadGrowth(
+  targetGroups: readonly TargetGroupObservation[],
+  startMs: number,
+): number | undefined {
+  let now = 0;
+  let before = 0;
+  for (const g of targetGroups) {
+    const count = (at: number) => {
+      const m = g.minutes.find((x) => x.startMs === at);
+      return m && !m.noData && m.requestCount ? m.requestCount : 0;
+    };
+    const a = count(startMs - 60_000);
+    const b = count(startMs);
+    if (a > 0 && b > 0) {
+      before += a;
+      now += b;
+    }
+  }
+  return before > 0 ? now / before : undefined;
 }
 
 /** What one visible minute says about a group, or undefined when it is too thin. */
@@ -426,13 +458,14 @@ export const adaptivePolicy: PolicyDefinition<AdaptiveParameters> = {
     const cut: boolean[] = [];
     const load = newestLoad(targetGroups);
     const totalRequestsPerSecond = load.perSecond;
+    const unsteady = unsteadyMinutes(targetGroups);
 
     targetGroups.forEach((g) => {
       let estimate: GroupEstimate | undefined = previous[g.targetGroupArn]
         ? { ...previous[g.targetGroupArn] }
         : undefined;
       let cutNow = false;
-      g.minutes.forEach((minute, k) => {
+      g.minutes.forEach((minute) => {
         if (estimate && minute.startMs <= estimate.learnedMs) return;
         const seen = read(minute, g.healthyHostCount, estimate, p);
         if (!seen) return;
@@ -443,7 +476,7 @@ export const adaptivePolicy: PolicyDefinition<AdaptiveParameters> = {
           return;
         }
         cutNow = seen.overloaded || seen.errorRate >= p.fastCutErrorRate;
-        const steady = isSteady(g.minutes[k - 1], minute);
+        const steady = !unsteady.has(minute.startMs);
         estimate = learn(estimate, seen, p, minute.startMs, cutNow ? nowMs : undefined, steady);
       });
       if (estimate) groups[g.targetGroupArn] = estimate;
@@ -471,7 +504,7 @@ export const adaptivePolicy: PolicyDefinition<AdaptiveParameters> = {
       };
     }
 
-    const { shares: target, overloads, modelledP99 } = targetSplit(
+    const { shares: target, breaks, modelledP99 } = targetSplit(
       targetGroups,
       known,
       totalRequestsPerSecond,
@@ -499,15 +532,19 @@ export const adaptivePolicy: PolicyDefinition<AdaptiveParameters> = {
       current.map((c, i) => (fixed[i] === undefined ? Math.max(c, target[i]) : scaled[i])),
     );
     const failing = known.map((k) => k !== undefined && k.errorRate >= p.fastCutErrorRate);
-    const floors = failing.map((f) => (f ? p.failingFloor : p.floor));
+    const failingFloor = failingFloorAt(p, totalRequestsPerSecond);
+    const floors = failing.map((f) => (f ? failingFloor : p.floor));
     // Failing groups are probed: kept at their small floor even below the guardrails' minShare.
     const probe = targetGroups.filter((_, i) => failing[i]).map((g) => g.targetGroupArn);
     const weights = withFloor(next, targetGroups, floors);
     const largestMove = Math.max(...weights.map((w, i) => Math.abs(w - current[i])));
     const split = targetGroups.map((g, i) => `${g.label} ${target[i].toFixed(2)}`).join(', ');
-    // The deadband holds a small move, never one off a split that loads a group past its plan,
-    // unless the target split cannot keep to the plan either.
-    const holdable = !overloads(current) || overloads(target);
+    // The deadband holds a small move, never one off a split that breaks a plan (a group past
+    // maxUtilisation, or past its surge plan) the target split keeps to.
+    const [currentBreaks, targetBreaks] = [breaks(current), breaks(target)];
+    const holdable =
+      !(currentBreaks.utilisation && !targetBreaks.utilisation) &&
+      !(currentBreaks.surge && !targetBreaks.surge);
     // A move the model expects almost nothing from is not worth a write: groups that look alike
     // would otherwise trade traffic on every wobble of their estimates.
     const improvement = 1 - modelledP99(weights) / modelledP99(current);
@@ -531,6 +568,16 @@ export const adaptivePolicy: PolicyDefinition<AdaptiveParameters> = {
 };
 
 /**
+ * The share a failing group is kept at: `failingFloor`, or more at low load, since the group must
+ * still get 1.5 × `minRequests` a minute to be read, or it could never be seen to recover; never
+ * more than `floor`.
+ */
+export function failingFloorAt(p: AdaptiveParameters, requestsPerSecond: number): number {
+  const measurable = (1.5 * p.minRequests) / (60 * requestsPerSecond);
+  return Math.min(p.floor, Math.max(p.failingFloor, measurable));
+}
+
+/**
  * 90% of the largest gain that is stable at the delay the metrics show: a loop correcting K of an
  * error it sees d minutes late is stable for K < 2·sin(π / (2(2d + 1))).
  */
@@ -552,7 +599,8 @@ function metricDelayMinutes(
 
 /**
  * Requests per second over all groups in the newest visible minute, and how much the load grew
- * into it from the minute before (1 when it did not grow, or there is no minute before).
+ * into it from the minute before over the groups seen in both (1 when it did not grow, or there
+ * is no minute before).
  */
 function newestLoad(targetGroups: readonly TargetGroupObservation[]): {
   perSecond: number;
@@ -565,9 +613,8 @@ function newestLoad(targetGroups: readonly TargetGroupObservation[]): {
   }
   const newest = Math.max(...byMinute.keys());
   if (!Number.isFinite(newest)) return { perSecond: 0, growth: 1 };
-  const latest = byMinute.get(newest)!;
-  const before = byMinute.get(newest - 60_000);
-  return { perSecond: latest / 60, growth: before ? Math.max(1, latest / before) : 1 };
+  const growth = loadGrowth(targetGroups, newest) ?? 1;
+  return { perSecond: byMinute.get(newest)! / 60, growth: Math.max(1, growth) };
 }
 
 /**
@@ -596,7 +643,7 @@ function targetSplit(
   p: AdaptiveParameters,
 ): {
   shares: number[];
-  overloads: (shares: readonly number[]) => boolean;
+  breaks: (shares: readonly number[]) => { utilisation: boolean; surge: boolean };
   modelledP99: (shares: readonly number[]) => number;
 } {
   const measured = known.filter((k): k is GroupEstimate => k !== undefined);
@@ -663,16 +710,19 @@ function targetSplit(
       if (!improved) break;
     }
   }
-  const overloads = (split: readonly number[]) =>
-    split.some((s, i) => {
-      if (!live[i]) return false;
-      const utilisation = (s * lambda * (1 - errors[i])) / Math.max(1, hosts[i]) / capacity[i];
-      return (
-        utilisation > planned + 1e-9 ||
-        (utilisation * surgeLambda) / lambda > p.surgeUtilisation + SURGE_TOLERANCE
-      );
-    });
-  return { shares, overloads, modelledP99: p99 };
+  // Which plans a split breaks: a group past the planned utilisation, or past its surge plan.
+  const breaks = (split: readonly number[]) => {
+    const utilisations = split.map((s, i) =>
+      live[i] ? (s * lambda * (1 - errors[i])) / Math.max(1, hosts[i]) / capacity[i] : 0,
+    );
+    return {
+      utilisation: utilisations.some((u) => u > planned + 1e-9),
+      surge: utilisations.some(
+        (u) => (u * surgeLambda) / lambda > p.surgeUtilisation + SURGE_TOLERANCE,
+      ),
+    };
+  };
+  return { shares, breaks, modelledP99: p99 };
 }
 
 /** Moves share above `maxShare` to the other groups in proportion to theirs. */
@@ -757,33 +807,12 @@ function withinTargets(shares: readonly number[], bounds: readonly number[]): nu
   );
 }
 
-function sharesOf(values: readonly number[]): number[] {
-  const total = values.reduce((s, v) => s + v, 0);
-  return values.map((v) => (total > 0 ? v / total : 0));
-}
-
 /** Lifts every group with healthy hosts to its floor, taking it from the others in proportion. */
 function withFloor(
   shares: readonly number[],
   groups: readonly TargetGroupObservation[],
   floors: readonly number[],
 ): number[] {
-  let result = sharesOf(shares.map((s, i) => (groups[i].healthyHostCount > 0 ? s : 0)));
-  const pinned = new Set<number>();
-  // Each pass pins at least one more group at its floor, so this ends within one pass per group.
-  for (let pass = 0; pass < result.length; pass++) {
-    const below = result
-      .map((_, i) => i)
-      .filter(
-        (i) => groups[i].healthyHostCount > 0 && !pinned.has(i) && result[i] < floors[i] - 1e-12,
-      );
-    if (below.length === 0) break;
-    below.forEach((i) => pinned.add(i));
-    const pinnedTotal = [...pinned].reduce((s, i) => s + floors[i], 0);
-    const freeTotal = result.reduce((s, v, i) => s + (pinned.has(i) ? 0 : v), 0);
-    result = result.map((v, i) =>
-      pinned.has(i) ? floors[i] : freeTotal > 0 ? (v / freeTotal) * (1 - pinnedTotal) : v,
-    );
-  }
-  return result;
+  const live = groups.map((g) => g.healthyHostCount > 0);
+  return applyMinShare(normalizeOver(shares, live), live, floors);
 }

@@ -57,6 +57,7 @@ describe('parseBenchArgs', () => {
     expect(error('--scenarios', 'S1', '--scenarios=S2')).toContain(
       'give it once, with a comma-separated list',
     );
+    expect(error('--no-charts', '--no-charts')).toBe('--no-charts is given twice; give it once');
   });
 
   test('-h taken as a flag value is that flag\'s bad value, not a call for help', () => {

@@ -183,6 +183,19 @@ describe('decide: minimum share', () => {
     expect(probing().weights[1]).toBeGreaterThanOrEqual(0.05 * 999);
   });
 
+  test('sheds no group when the policy probes every live one: the step limit holds', () => {
+    const decision = decide(
+      input(
+        [group('a', 500), group('b', 499)],
+        fixedPolicy({ weights: [950, 50], probe: [arn('a'), arn('b')] }),
+        { guardrails: guardrails({ minShare: 0.05, maxStepUp: 0.1 }) },
+      ),
+    );
+
+    expect(shares(decision.weights)[0]).toBeCloseTo(0.6, 2);
+    expect(decision.adjustments.some((a) => a.startsWith('maxStepUp: exceeded'))).toBe(false);
+  });
+
   test('cuts a probed group at once, past the step limit on the others', () => {
     const decision = decide(
       input(

@@ -93,6 +93,21 @@ describe('limitStepUp', () => {
     expect(slowed.shares[1]).toBeCloseTo(0.4, 9);
   });
 
+  test('past the caps, puts shed share where the policy wants it, not on a group it cuts', () => {
+    // a is cut to 0, b is shed, c may rise only 0.1: a fills to its cap at most, c takes the rest.
+    const { shares } = limitStepUp(
+      [0, 0.002, 0.998],
+      [0.5, 0.5, 0],
+      [true, true, true],
+      0.1,
+      0,
+      [false, true, false],
+    );
+    expect(shares[0]).toBeLessThanOrEqual(0.6 + 1e-9);
+    expect(shares[1]).toBeCloseTo(0.002, 9);
+    expect(shares[2]).toBeCloseTo(1 - shares[0] - 0.002, 9);
+  });
+
   test('exceeds the step only when a group cut to 0 leaves share nowhere else to go', () => {
     const { shares, relaxed } = limitStepUp([0, 1], [0.5, 0.5], [false, true], 0.1, 0);
     expect(shares).toEqual([0, 1]);

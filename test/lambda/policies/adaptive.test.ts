@@ -1,9 +1,15 @@
-import { guardrailsSchema, PolicyInput, TargetGroupObservation } from '../../../lambda/contract';
+import {
+  guardrailsSchema,
+  JsonValue,
+  PolicyInput,
+  TargetGroupObservation,
+} from '../../../lambda/contract';
 import { decide } from '../../../lambda/decide';
 import {
   AdaptiveParameters,
   adaptiveParameters,
   adaptivePolicy,
+  failingFloorAt,
   risingLoadFactor,
   solveServiceMs,
   stableGain,
@@ -13,6 +19,8 @@ import { erlangC, responseTimeQuantile } from '../../../bench/sim/erlang';
 import { group, input, minute, minutes, NOW_MS, sharesOf } from './observations';
 
 const defaults = adaptiveParameters.parse({});
+/** The failing floor at 6000 requests a minute: enough for 1.5 × minRequests of them. */
+const LOW_LOAD_FAILING_FLOOR = (1.5 * defaults.minRequests) / 6000;
 /** A clock only a minute past the newest visible minute, so no gain is too high for the delay. */
 const FRESH = { nowMs: NOW_MS - 2 * 60_000 };
 const run = (
@@ -128,8 +136,59 @@ describe('adaptive policy', () => {
 
     const output = run({ gain: 0.1 }, groups);
 
-    expect(sharesOf(output.weights)[1]).toBeCloseTo(defaults.failingFloor, 9);
+    // 6000 requests a minute: the failing floor is what still gets B 1.5 × minRequests of them.
+    expect(sharesOf(output.weights)[1]).toBeCloseTo(LOW_LOAD_FAILING_FLOOR, 9);
     expect(output.probe).toEqual([groups[1].targetGroupArn]);
+  });
+
+  it('keeps a failing group at failingFloor, or at what still gets it 1.5 × minRequests a minute', () => {
+    // 1000 req/s: 0.002 of it is 120 a minute; 100 req/s: 30 a minute need 0.005; 10 req/s: the
+    // 0.05 that would take is more than the floor of a working group, which caps it.
+    expect(failingFloorAt(defaults, 1000)).toBe(defaults.failingFloor);
+    expect(failingFloorAt(defaults, 100)).toBeCloseTo(0.005, 12);
+    expect(failingFloorAt(defaults, 10)).toBe(defaults.floor);
+  });
+
+  it('sees a failing group recover at low load, its floor still read every minute', () => {
+    // 100 req/s over two alike groups; B fails half its requests in minutes 5–9, then recovers.
+    // Minute m is visible from run m + 3; every run goes through the decision step with the
+    // library's default guardrails.
+    const start = NOW_MS - 60 * 60_000;
+    const history: { shares: number[]; failing: boolean }[] = [];
+    let weights = [500, 499];
+    let state: JsonValue | undefined;
+    for (let m = 0; m < 40; m++) {
+      history.push({ shares: sharesOf(weights), failing: m >= 5 && m < 10 });
+      const visible = history.map((h, k) => ({ ...h, k })).filter((h) => h.k <= m - 3).slice(-5);
+      const groups = ['A', 'B'].map((label, i) =>
+        group(
+          label,
+          weights[i],
+          4,
+          visible.map((h) => {
+            const requests = Math.round(h.shares[i] * 6000);
+            const errors = i === 1 && h.failing ? Math.round(requests / 2) : 0;
+            return minute(start + h.k * 60_000, { requests, errors, latencyMs: 40, hosts: 4 });
+          }),
+        ),
+      );
+      const decision = decide({
+        nowMs: start + m * 60_000 + 5_000,
+        actionId: 'web-default',
+        loadBalancerType: 'application',
+        targetGroups: groups,
+        policy: adaptivePolicy,
+        parameters: {},
+        state,
+        alarms: {},
+        guardrails: guardrailsSchema.parse({}),
+      });
+      state = decision.state as JsonValue;
+      weights = decision.weights;
+      if (m === 12) expect(sharesOf(weights)[1]).toBeLessThan(0.01);
+    }
+
+    expect(sharesOf(weights)[1]).toBeGreaterThan(0.3);
   });
 
   it("cuts a failing group to its failing floor at once under the guardrails' defaults", () => {
@@ -151,9 +210,9 @@ describe('adaptive policy', () => {
       guardrails: guardrailsSchema.parse({}),
     });
 
-    expect(guardrailsSchema.parse({}).minShare).toBeGreaterThan(defaults.failingFloor);
+    expect(guardrailsSchema.parse({}).minShare).toBeGreaterThan(LOW_LOAD_FAILING_FLOOR);
     expect(decision.weights[1] / (decision.weights[0] + decision.weights[1])).toBeCloseTo(
-      defaults.failingFloor,
+      LOW_LOAD_FAILING_FLOOR,
       3,
     );
   });
@@ -342,6 +401,25 @@ describe('adaptive policy', () => {
 
       rising.forEach((share, i) => expect(Math.abs(share - proportional[i])).toBeLessThan(0.01));
       expect(steady[1]).toBeGreaterThan(rising[1] + 0.02);
+    });
+
+    it('does not hold a split past maxUtilisation while load rises, though no split fits the surge', () => {
+      // Two alike groups of 4 × 2 workers at 20/s, 244 then 268 req/s; A holds 0.52, past the
+      // planned utilisation, and a 1.1 rise asks for a surge no split can carry.
+      const split = [0.52, 0.48];
+      const groups = ['A', 'B'].map((label, i) =>
+        group(label, Math.round(999 * split[i]), 4, [
+          ...Array.from({ length: 9 }, (_, k) =>
+            queueMinute(NOW_MS - (12 - k) * 60_000, 4, 2, 20, (268 / 1.1) * split[i]),
+          ),
+          queueMinute(NOW_MS - 3 * 60_000, 4, 2, 20, 268 * split[i]),
+        ]),
+      );
+
+      const output = run({}, groups);
+
+      expect(output.reason).toMatch(/^stepping/);
+      expect(sharesOf(output.weights)[0]).toBeLessThan(0.52);
     });
 
     it('plans for a flash crowd of 1.6 times the load by default, with a little margin', () => {
