@@ -97,7 +97,10 @@ export type SteeredAction = z.infer<typeof steeredActionSchema>;
 export const guardrailsSchema = z.object({
   /** Smallest share (0–0.2) every group the policy keeps live gets, so it keeps producing metrics. */
   minShare: z._default(z.number().check(z.gte(0), z.lte(0.2)), 0.02),
-  /** Largest rise of a group's share in one run (0.01–1); cuts are not limited. */
+  /**
+   * Largest rise of a group's share in one run (0.01–1). A cut is slowed only as far as the other
+   * groups cannot rise to take its share; drained and probed groups are cut at once.
+   */
   maxStepUp: z._default(z.number().check(z.gte(0.01), z.lte(1)), 0.1),
   /** No write unless some group's share moves by more than this (0–0.2). */
   deadband: z._default(z.number().check(z.gte(0), z.lte(0.2)), 0.01),
@@ -202,7 +205,8 @@ export interface PolicyOutput {
   readonly drain?: readonly string[];
   /**
    * Target group ARNs the policy keeps live below the guardrails' `minShare` on purpose, at the
-   * share its weights give them (at least weight 1): a failing group it still measures, so that it
+   * share its weights give them (at least weight 1; one given 0 is lifted to `minShare` like any
+   * other group): a failing group it still measures, so that it
    * sees the group recover, without sending it `minShare` of the traffic. A probed group that is
    * being cut sheds at once, like one going to 0: the other groups may rise past `maxStepUp` to
    * take its share (unless every live group is probed).

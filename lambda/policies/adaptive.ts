@@ -81,8 +81,9 @@ export const adaptiveParameters = z.strictObject({
   /** Minutes a group is restored slowly after its last cut. Default 10. */
   restoreMinutes: z._default(z.int().check(z.gte(0), z.lte(120)), 10),
   /**
-   * Smallest share of every group with healthy hosts, so it keeps producing metrics (0–0.2). The
-   * guardrails' `minShare` applies after it, so the larger of the two holds. Default 0.02.
+   * Smallest share of every working group with healthy hosts, so it keeps producing metrics
+   * (0–0.2); a failing group gets `failingFloor`. The guardrails' `minShare` applies after it, so
+   * the larger of the two holds. Default 0.02.
    */
   floor: z._default(z.number().check(z.gte(0), z.lte(0.2)), 0.02),
   /**
@@ -99,7 +100,8 @@ export const adaptiveParameters = z.strictObject({
   deadband: z._default(z.number().check(z.gte(0), z.lte(0.2)), 0.02),
   /**
    * No change unless the model expects the new split's p99 to beat the current one's by this
-   * fraction (0–0.2). Default 0.002.
+   * fraction (0–0.2), unless a group was just cut or the current split breaks a plan the new one
+   * keeps to. Default 0.002.
    */
   minImprovement: z._default(z.number().check(z.gte(0), z.lte(0.2)), 0.002),
   /** Minutes with fewer requests than this are too thin to learn from. Default 20. */
