@@ -170,6 +170,20 @@ export interface MinuteObservation {
   readonly custom: Readonly<Record<string, number | null>>;
 }
 
+/** A minute in which a group served nothing: ELB then publishes no datapoint at all. */
+export function silentMinute(startMs: number): MinuteObservation {
+  return {
+    startMs,
+    noData: true,
+    requestCount: null,
+    http5xxCount: null,
+    latencyAvgMs: null,
+    latencyP99Ms: null,
+    healthyHostCount: null,
+    custom: {},
+  };
+}
+
 export interface TargetGroupObservation {
   readonly targetGroupArn: string;
   readonly label: string;

@@ -3,7 +3,7 @@
  * target groups, CloudWatch minutes that become visible late, and a controller that runs 5 s past
  * every minute. It knows nothing of AWS beyond the contract's observation shape.
  */
-import { MinuteObservation, TargetGroupObservation } from '../../lambda/contract';
+import { MinuteObservation, silentMinute, TargetGroupObservation } from '../../lambda/contract';
 import {
   createEngine,
   LAMBDA,
@@ -419,19 +419,7 @@ export function arnOf(label: string): string {
 
 function minuteObservation(record: MinuteRecord, minute: number): MinuteObservation {
   const startMs = SIMULATION_EPOCH_MS + minute * 60_000;
-  // A group that served nothing emits no datapoint at all, as ELB does.
-  if (record.requests === 0) {
-    return {
-      startMs,
-      noData: true,
-      requestCount: null,
-      http5xxCount: null,
-      latencyAvgMs: null,
-      latencyP99Ms: null,
-      healthyHostCount: null,
-      custom: {},
-    };
-  }
+  if (record.requests === 0) return silentMinute(startMs);
   return {
     startMs,
     noData: false,

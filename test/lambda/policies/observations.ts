@@ -1,5 +1,10 @@
 /** Builders of policy inputs for the policy tests: target groups with visible minutes. */
-import { MinuteObservation, PolicyInput, TargetGroupObservation } from '../../../lambda/contract';
+import {
+  MinuteObservation,
+  PolicyInput,
+  silentMinute,
+  TargetGroupObservation,
+} from '../../../lambda/contract';
 
 export const NOW_MS = Date.UTC(2026, 0, 1, 12, 0, 5);
 
@@ -21,18 +26,7 @@ export function minutes(
 }
 
 export function minute(startMs: number, spec: MinuteSpec): MinuteObservation {
-  if (spec.requests === 0) {
-    return {
-      startMs,
-      noData: true,
-      requestCount: null,
-      http5xxCount: null,
-      latencyAvgMs: null,
-      latencyP99Ms: null,
-      healthyHostCount: null,
-      custom: {},
-    };
-  }
+  if (spec.requests === 0) return silentMinute(startMs);
   return {
     startMs,
     noData: false,
