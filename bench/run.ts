@@ -7,7 +7,7 @@
  * Options (`--help` lists them): --seeds 1,2,3  --scenarios S1,S4  --controllers adaptive,B2,B2d
  * --threads 4  --metric-delay 180  --service lognormal  --no-charts
  */
-import { build } from 'esbuild';
+import { bundleWorkerScript } from '../tools/bundle-worker';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
@@ -51,18 +51,11 @@ function plan(options: BenchOptions): BenchTask[] {
   return tasks;
 }
 
-async function bundleWorker(): Promise<string> {
-  const outfile = path.join(RESULTS_DIR, 'tmp', 'worker.cjs');
-  await build({
-    entryPoints: [path.join(__dirname, 'worker.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    logLevel: 'warning',
-  });
-  return outfile;
+function bundleWorker(): Promise<string> {
+  return bundleWorkerScript(
+    path.join(__dirname, 'worker.ts'),
+    path.join(RESULTS_DIR, 'tmp', 'worker.cjs'),
+  );
 }
 
 async function runAll(tasks: readonly BenchTask[], threads: number): Promise<SimulationResult[]> {

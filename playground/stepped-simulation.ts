@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { build } from 'esbuild';
+import { bundleWorkerScript } from '../tools/bundle-worker';
 import type { SimulationResult } from '../bench/sim/simulate';
 import { MinuteView } from './minutes';
 import type { SimWorkerData } from './sim-worker';
@@ -31,17 +31,10 @@ let bundled: Promise<string> | undefined;
 function bundleWorker(): Promise<string> {
   bundled ??= (async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'playground-sim-'));
-    const outfile = path.join(dir, 'sim-worker.cjs');
-    await build({
-      entryPoints: [path.join(__dirname, 'sim-worker.ts')],
-      outfile,
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'cjs',
-      logLevel: 'warning',
-    });
-    return outfile;
+    return bundleWorkerScript(
+      path.join(__dirname, 'sim-worker.ts'),
+      path.join(dir, 'sim-worker.cjs'),
+    );
   })();
   return bundled;
 }
