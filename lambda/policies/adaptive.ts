@@ -36,7 +36,8 @@ export const adaptiveParameters = z.strictObject({
    * Largest share any one group is steered to, so a change the delayed metrics cannot show yet
    * (a group slowing down, failing) never hits most of the traffic at once: for the 3 minutes the
    * metrics are blind, 0.6 of the traffic is 1% of three hours' requests. Never below an even
-   * split over the groups that work (0.5 with two). Default 0.6.
+   * split over the groups that work (0.5 with two), and it yields where the other groups have no
+   * room for the rest: overloading them now is worse than the risk it spreads. Default 0.6.
    */
   maxShare: z._default(z.number().check(z.gt(0), z.lte(1)), 0.6),
   /**
@@ -324,8 +325,11 @@ function read(
   const hostCount = Math.max(1, minute.healthyHostCount ?? hosts);
   const serviceMs = known ? known.serviceMs[known.workers] : Infinity;
   if (errorRate >= p.fastCutErrorRate && okLatencyMs > p.overloadLatencyFactor * serviceMs) {
-    // Overloaded: what was served well is a floor under capacity; the queue hides the rest.
-    const servedWell = ((requests - errors) / 60 / hostCount) * 1.2;
+    // Overloaded: the hosts were busy all minute, so what they served is the best guess of their
+    // capacity (low when requests that timed out were served too, high in the minute the queues
+    // filled). Crediting more would keep the group overloaded for good once the split plans it
+    // close to capacity, as it does when the whole fleet is busy.
+    const servedWell = (requests - errors) / 60 / hostCount;
     return {
       serviceMs: [],
       hostCapacity: Math.max(servedWell, known!.hostCapacity * 0.3),
@@ -506,21 +510,32 @@ export const adaptivePolicy: PolicyDefinition<AdaptiveParameters> = {
       };
     }
 
-    const { shares: target, breaks, modelledP99 } = targetSplit(
+    // Groups cut for errors or overload in the last restoreMinutes: restored slowly.
+    const restoring = known.map(
+      (k) => k !== undefined && nowMs - k.cutMs < p.restoreMinutes * 60_000,
+    );
+    const { shares: target, breaks, overPlanned, modelledP99 } = targetSplit(
       targetGroups,
       known,
       totalRequestsPerSecond,
       risingLoadFactor(load.growth, metricDelayMinutes(targetGroups, nowMs) ?? 0, p.surgeFactor),
+      restoring,
       p,
     );
     const gain = Math.min(p.gain, stableGain(targetGroups, nowMs));
     const current = sharesOf(targetGroups.map((g) => g.currentWeight));
+    const overloaded = overPlanned(current);
     const fixed = current.map((c, i) => {
       if (target[i] < c && cut[i]) return target[i];
-      const restoring =
-        known[i] !== undefined && nowMs - known[i]!.cutMs < p.restoreMinutes * 60_000;
+      // A group being restored after a cut that is still loaded past the utilisation planned steps
+      // down by more than the deadband (or to its target, when closer): smaller steps could hold it
+      // there, overloaded, for good. Groups merely near the plan step as usual, so noise cannot
+      // rock them.
+      if (target[i] < c && overloaded[i] && restoring[i]) {
+        return Math.max(target[i], Math.min(c + gain * (target[i] - c), c - 1.5 * p.deadband));
+      }
       const step = c + gain * (target[i] - c);
-      return restoring && step > c + p.restoreStep ? c + p.restoreStep : undefined;
+      return restoring[i] && step > c + p.restoreStep ? c + p.restoreStep : undefined;
     });
     const stepped = current.map((c, i) =>
       fixed[i] === undefined ? c + gain * (target[i] - c) : 0,
@@ -642,10 +657,13 @@ function targetSplit(
   known: readonly (GroupEstimate | undefined)[],
   lambda: number,
   risingFactor: number,
+  restoring: readonly boolean[],
   p: AdaptiveParameters,
 ): {
   shares: number[];
   breaks: (shares: readonly number[]) => { utilisation: boolean; surge: boolean };
+  /** Per group: whether the split loads it past the utilisation planned. */
+  overPlanned: (shares: readonly number[]) => boolean[];
   modelledP99: (shares: readonly number[]) => number;
 } {
   const measured = known.filter((k): k is GroupEstimate => k !== undefined);
@@ -663,7 +681,12 @@ function targetSplit(
   const isWorking = live.map((l, i) => l && errors[i] < p.fastCutErrorRate);
   const workingCapacity = capacity.reduce((s, k, i) => s + (isWorking[i] ? k * hosts[i] : 0), 0);
   const fleetUtilisation = workingCapacity > 0 ? lambda / workingCapacity : 1;
-  const planned = Math.max(p.maxUtilisation, Math.min(0.98, fleetUtilisation * 1.05));
+  const fleetPlanned = Math.max(p.maxUtilisation, Math.min(0.98, fleetUtilisation * 1.05));
+  // A group being restored after a cut (for overload or errors) is planned no busier than
+  // maxUtilisation even then, so the backlog an overload left drains.
+  const planned = restoring.map((r) =>
+    r ? Math.min(fleetPlanned, p.maxUtilisation) : fleetPlanned,
+  );
   const surge = (p.surgeFactor - 1) * lambda;
   const room = p.surgeUtilisation * workingCapacity - lambda;
   // A surge the fleet has little room for is planned for less, since a loss of capacity is no
@@ -676,19 +699,18 @@ function targetSplit(
   const working = isWorking.filter(Boolean).length;
   const maxShare = Math.max(p.maxShare, 1 / Math.max(1, working));
   const p99 = (shares: readonly number[]) =>
-    shares.some((s) => s > maxShare + 1e-9)
-      ? Infinity
-      : modelQuantile(
-          shares,
-          capacity,
-          serviceMs,
-          errors,
-          hosts,
-          lambda,
-          planned,
-          p.errorPenaltyMs,
-          { lambda: surgeLambda, utilisation: p.surgeUtilisation },
-        );
+    modelQuantile(
+      shares,
+      capacity,
+      serviceMs,
+      errors,
+      hosts,
+      lambda,
+      planned,
+      p.errorPenaltyMs,
+      { lambda: surgeLambda, utilisation: p.surgeUtilisation },
+      maxShare,
+    );
 
   let shares = capShares(sharesOf(capacity.map((k, i) => (live[i] ? k * hosts[i] : 0))), maxShare);
   let best = p99(shares);
@@ -713,18 +735,22 @@ function targetSplit(
     }
   }
   // Which plans a split breaks: a group past the planned utilisation, or past its surge plan.
-  const breaks = (split: readonly number[]) => {
-    const utilisations = split.map((s, i) =>
+  const utilisationsOf = (split: readonly number[]) =>
+    split.map((s, i) =>
       live[i] ? (s * lambda * (1 - errors[i])) / Math.max(1, hosts[i]) / capacity[i] : 0,
     );
+  const overPlanned = (split: readonly number[]) =>
+    utilisationsOf(split).map((u, i) => u > planned[i] + 1e-9);
+  const breaks = (split: readonly number[]) => {
+    const utilisations = utilisationsOf(split);
     return {
-      utilisation: utilisations.some((u) => u > planned + 1e-9),
+      utilisation: utilisations.some((u, i) => u > planned[i] + 1e-9),
       surge: utilisations.some(
         (u) => (u * surgeLambda) / lambda > p.surgeUtilisation + SURGE_TOLERANCE,
       ),
     };
   };
-  return { shares, breaks, modelledP99: p99 };
+  return { shares, breaks, overPlanned, modelledP99: p99 };
 }
 
 /** Moves share above `maxShare` to the other groups in proportion to theirs. */
@@ -749,9 +775,10 @@ function modelQuantile(
   errors: readonly number[],
   hosts: readonly number[],
   lambda: number,
-  maxUtilisation: number,
+  planned: readonly number[],
   errorPenaltyMs: number,
   surge: { readonly lambda: number; readonly utilisation: number },
+  maxShare: number,
 ): number {
   const terms: NonNullable<ReturnType<typeof tailTerms>>[] = [];
   const mass: number[] = [];
@@ -763,19 +790,25 @@ function modelQuantile(
     const groupHosts = Math.max(1, hosts[i]);
     const arrivals = shares[i] * lambda * (1 - errors[i]);
     const utilisation = arrivals / groupHosts / capacity[i];
-    if (utilisation > maxUtilisation) overload += utilisation - maxUtilisation;
+    if (utilisation > planned[i]) overload += utilisation - planned[i];
     // Squared, so that a surge no split carries is spread evenly rather than piled on one group.
     const surgeExcess = (utilisation * surge.lambda) / lambda - surge.utilisation;
     if (surgeExcess > 0) surgeOverload += surgeExcess ** 2;
     const mu = 1000 / serviceMs[i];
     const servers = Math.max(1, Math.round((capacity[i] * groupHosts) / mu));
-    const groupTerms = tailTerms(servers, mu, Math.min(arrivals, servers * mu * maxUtilisation));
+    const groupTerms = tailTerms(servers, mu, Math.min(arrivals, servers * mu * planned[i]));
     if (!groupTerms) return 1e9 * 2;
     terms.push(groupTerms);
     mass.push(shares[i] * (1 - errors[i]));
     errorMass += shares[i] * errors[i];
   }
+  // The plans rank: no group past its planned utilisation (load seen now), then no group past
+  // maxShare, then room for a surge (risks not seen yet), then p99. The cap spreads risk, so it
+  // yields to a group that would otherwise be overloaded: with two groups, or capacity lost, the
+  // other groups may not have room for the share past it.
   if (overload > 0) return 1e9 * (1 + overload);
+  const capExcess = shares.reduce((s, v) => s + Math.max(0, v - maxShare - 1e-9), 0);
+  if (capExcess > 0) return 4e8 * (1 + capExcess);
   if (surgeOverload > 0) return 1e8 * (1 + surgeOverload);
   if (errorMass >= 0.01) return errorPenaltyMs * (1 + errorMass);
   const tail = (t: number) =>

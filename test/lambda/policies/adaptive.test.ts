@@ -329,6 +329,94 @@ describe('adaptive policy', () => {
     expect(shares[0]).toBeLessThanOrEqual(0.7 + 1e-9);
   });
 
+  it('lets a group past maxShare when the others have no room for the rest', () => {
+    // A: 10 one-worker hosts at 20 req/s, B: 2 of them, each half busy. With A at maxShare (0.6),
+    // B would get 48 of the 120 req/s: more than its 40 req/s of capacity.
+    const visible = (hosts: number, lambda: number) =>
+      [5, 4, 3].map((back) => queueMinute(NOW_MS - back * 60_000, hosts, 1, 20, lambda, false));
+    const groups = [group('A', 833, 10, visible(10, 100)), group('B', 167, 2, visible(2, 20))];
+
+    const shares = sharesOf(run({ gain: 1, maxShare: 0.6 }, groups, FRESH).weights);
+
+    expect(shares[0]).toBeGreaterThan(0.6 + 0.05);
+    expect(shares[1] * 120).toBeLessThan(defaults.maxUtilisation * 40 + 1e-6);
+  });
+
+  it('credits an overloaded group with no more capacity than it served', () => {
+    const learned = run({}, fastAndSlow());
+    const later = NOW_MS + 60_000;
+    // B took in 3000 requests and served 2100 of them well: 35 req/s.
+    const overloaded = minute(later - 3 * 60_000, {
+      requests: 3000,
+      errors: 900,
+      latencyMs: 7000,
+      hosts: 3,
+    });
+    const calm = minute(later - 3 * 60_000, { requests: 3000, latencyMs: 40, hosts: 3 });
+    const current = learned.weights.map((w) => Math.round(w * 1000));
+
+    const output = run(
+      { deadband: 0 },
+      [group('A', current[0], 3, [calm]), group('B', current[1], 3, [overloaded])],
+      { state: learned.state, nowMs: later },
+    );
+
+    // 100 req/s in all; B is planned no busier than maxUtilisation of what it served.
+    expect(sharesOf(output.weights)[1] * 100).toBeLessThanOrEqual(
+      defaults.maxUtilisation * 35 + 1e-6,
+    );
+  });
+
+  it('steps a group still past its plan after an overload cut down by more than the deadband', () => {
+    const learned = run({}, fastAndSlow());
+    const later = NOW_MS + 60_000;
+    const visible = [
+      group('A', 500, 3, [
+        minute(later - 3 * 60_000, { requests: 3000, latencyMs: 40, hosts: 3 }),
+      ]),
+      group('B', 500, 3, [
+        minute(later - 3 * 60_000, { requests: 3000, errors: 900, latencyMs: 7000, hosts: 3 }),
+      ]),
+    ];
+    const cut = run({}, visible, { state: learned.state, nowMs: later });
+    // The cut put B on its target. A minute on, nothing new is visible: the target stays.
+    const target = sharesOf(cut.weights)[1];
+    const next = { state: cut.state, nowMs: later + 60_000 };
+    const above = target + defaults.deadband;
+    const weights = [Math.round(1000 * (1 - above)), Math.round(1000 * above)];
+
+    const moved = run({}, visible.map((g, i) => ({ ...g, currentWeight: weights[i] })), next);
+    const b = sharesOf(moved.weights)[1];
+
+    // The gain alone would move it by half the gap, within the deadband; it lands on the target.
+    expect(b).toBeCloseTo(target, 3);
+  });
+
+  it('plans a group cut for overload no busier than maxUtilisation, even when all are busy', () => {
+    const learned = run({}, fastAndSlow());
+    const later = NOW_MS + 60_000;
+    // B served 35 req/s of the 50 it was sent; A, down to two hosts, has about 61 req/s: 100 req/s
+    // leave the whole fleet busier than maxUtilisation, so the others are planned up to 0.98.
+    const output = run(
+      {},
+      [
+        group('A', 500, 2, [
+          minute(later - 3 * 60_000, { requests: 3000, latencyMs: 40, hosts: 2 }),
+        ]),
+        group('B', 500, 3, [
+          minute(later - 3 * 60_000, { requests: 3000, errors: 900, latencyMs: 7000, hosts: 3 }),
+        ]),
+      ],
+      { state: learned.state, nowMs: later },
+    );
+
+    // Planned like the others, B would keep 0.98 × 35 req/s and never drain its backlog. (0.5 req/s
+    // is the split search's finest step.)
+    expect(sharesOf(output.weights)[1] * 100).toBeLessThanOrEqual(
+      defaults.maxUtilisation * 35 + 0.5,
+    );
+  });
+
   describe('with surgeFactor', () => {
     const steer = { gain: 1, deadband: 0, maxShare: 1, surgeUtilisation: 0.98 };
     // Each group: 50 req/s on 3 hosts, read as an M/M/3 queue (no p99 to tell workers apart): A
