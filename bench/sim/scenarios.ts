@@ -79,7 +79,8 @@ const BASE_LOAD = 0.6 * CAPACITY;
 const CHANGE_START = 60 * 60;
 const CHANGE_END = 120 * 60;
 
-const inChange = (t: number): boolean => t >= CHANGE_START && t < CHANGE_END;
+/** Whether second t falls in the change, minutes 60 to 120. */
+export const inChange = (t: number): boolean => t >= CHANGE_START && t < CHANGE_END;
 
 function nominal(fleet: readonly FleetGroup[]): (i: number, t: number) => GroupCondition {
   return (i) => ({ hosts: fleet[i].hosts, ratePerWorker: fleet[i].ratePerWorker, errorRate: 0 });

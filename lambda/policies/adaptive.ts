@@ -744,7 +744,7 @@ function targetSplit(
   const breaks = (split: readonly number[]) => {
     const utilisations = utilisationsOf(split);
     return {
-      utilisation: utilisations.some((u, i) => u > planned[i] + 1e-9),
+      utilisation: overPlanned(split).some(Boolean),
       surge: utilisations.some(
         (u) => (u * surgeLambda) / lambda > p.surgeUtilisation + SURGE_TOLERANCE,
       ),

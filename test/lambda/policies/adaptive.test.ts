@@ -52,6 +52,30 @@ function fastAndSlow(weights: [number, number] = [500, 500]) {
   ];
 }
 
+/**
+ * fastAndSlow() learned, then, a minute later, B's newest minute shows overload (sent 3000
+ * requests, it served 2100 well: 35 req/s) and A's a calm one on `aHosts` hosts. `weights` are the
+ * ones in force then: by default those the learning run chose.
+ */
+function bOverloaded(weights?: readonly [number, number], aHosts = 3) {
+  const learned = run({}, fastAndSlow());
+  const current = weights ?? learned.weights.map((w) => Math.round(w * 1000));
+  const nowMs = NOW_MS + 60_000;
+  const at = nowMs - 3 * 60_000;
+  return {
+    weights: current,
+    groups: [
+      group('A', current[0], aHosts, [
+        minute(at, { requests: 3000, latencyMs: 40, hosts: aHosts }),
+      ]),
+      group('B', current[1], 3, [
+        minute(at, { requests: 3000, errors: 900, latencyMs: 7000, hosts: 3 }),
+      ]),
+    ],
+    extra: { state: learned.state, nowMs },
+  };
+}
+
 describe('adaptive policy', () => {
   it('gives the group that answers faster at the same load more traffic, without p99 data', () => {
     const output = run({}, fastAndSlow());
@@ -260,25 +284,9 @@ describe('adaptive policy', () => {
   });
 
   it('reads errors with very slow successes as overload: less traffic, but no learned error rate', () => {
-    const learned = run({}, fastAndSlow());
-    const later = NOW_MS + 60_000;
-    const overloaded = minute(later - 3 * 60_000, {
-      requests: 3000,
-      errors: 900,
-      latencyMs: 7000,
-      hosts: 3,
-    });
-    const calm = minute(later - 3 * 60_000, { requests: 3000, latencyMs: 40, hosts: 3 });
-    const current = learned.weights.map((w) => Math.round(w * 1000));
+    const { weights: current, groups, extra } = bOverloaded();
 
-    const output = run(
-      {},
-      [group('A', current[0], 3, [calm]), group('B', current[1], 3, [overloaded])],
-      {
-        state: learned.state,
-        nowMs: later,
-      },
-    );
+    const output = run({}, groups, extra);
 
     expect(sharesOf(output.weights)[1]).toBeLessThan(sharesOf(current)[1]);
     const state = output.state as { groups: Record<string, { errorRate: number }> };
@@ -343,23 +351,10 @@ describe('adaptive policy', () => {
   });
 
   it('credits an overloaded group with no more capacity than it served', () => {
-    const learned = run({}, fastAndSlow());
-    const later = NOW_MS + 60_000;
     // B took in 3000 requests and served 2100 of them well: 35 req/s.
-    const overloaded = minute(later - 3 * 60_000, {
-      requests: 3000,
-      errors: 900,
-      latencyMs: 7000,
-      hosts: 3,
-    });
-    const calm = minute(later - 3 * 60_000, { requests: 3000, latencyMs: 40, hosts: 3 });
-    const current = learned.weights.map((w) => Math.round(w * 1000));
+    const { groups, extra } = bOverloaded();
 
-    const output = run(
-      { deadband: 0 },
-      [group('A', current[0], 3, [calm]), group('B', current[1], 3, [overloaded])],
-      { state: learned.state, nowMs: later },
-    );
+    const output = run({ deadband: 0 }, groups, extra);
 
     // 100 req/s in all; B is planned no busier than maxUtilisation of what it served.
     expect(sharesOf(output.weights)[1] * 100).toBeLessThanOrEqual(
@@ -368,20 +363,11 @@ describe('adaptive policy', () => {
   });
 
   it('steps a group still past its plan after an overload cut down by more than the deadband', () => {
-    const learned = run({}, fastAndSlow());
-    const later = NOW_MS + 60_000;
-    const visible = [
-      group('A', 500, 3, [
-        minute(later - 3 * 60_000, { requests: 3000, latencyMs: 40, hosts: 3 }),
-      ]),
-      group('B', 500, 3, [
-        minute(later - 3 * 60_000, { requests: 3000, errors: 900, latencyMs: 7000, hosts: 3 }),
-      ]),
-    ];
-    const cut = run({}, visible, { state: learned.state, nowMs: later });
+    const { groups: visible, extra } = bOverloaded([500, 500]);
+    const cut = run({}, visible, extra);
     // The cut put B on its target. A minute on, nothing new is visible: the target stays.
     const target = sharesOf(cut.weights)[1];
-    const next = { state: cut.state, nowMs: later + 60_000 };
+    const next = { state: cut.state, nowMs: extra.nowMs + 60_000 };
     const above = target + defaults.deadband;
     const weights = [Math.round(1000 * (1 - above)), Math.round(1000 * above)];
 
@@ -393,22 +379,11 @@ describe('adaptive policy', () => {
   });
 
   it('plans a group cut for overload no busier than maxUtilisation, even when all are busy', () => {
-    const learned = run({}, fastAndSlow());
-    const later = NOW_MS + 60_000;
     // B served 35 req/s of the 50 it was sent; A, down to two hosts, has about 61 req/s: 100 req/s
     // leave the whole fleet busier than maxUtilisation, so the others are planned up to 0.98.
-    const output = run(
-      {},
-      [
-        group('A', 500, 2, [
-          minute(later - 3 * 60_000, { requests: 3000, latencyMs: 40, hosts: 2 }),
-        ]),
-        group('B', 500, 3, [
-          minute(later - 3 * 60_000, { requests: 3000, errors: 900, latencyMs: 7000, hosts: 3 }),
-        ]),
-      ],
-      { state: learned.state, nowMs: later },
-    );
+    const { groups, extra } = bOverloaded([500, 500], 2);
+
+    const output = run({}, groups, extra);
 
     // Planned like the others, B would keep 0.98 × 35 req/s and never drain its backlog. (0.5 req/s
     // is the split search's finest step.)
