@@ -64,8 +64,9 @@ export const adaptiveParameters = z.strictObject({
   surgeUtilisation: z._default(z.number().check(z.gt(0), z.lte(1)), 0.97),
   /**
    * A minute whose successful requests took longer than this multiple of the group's learned
-   * service time, with an error rate of at least `fastCutErrorRate`, reads as overload (capacity
-   * exceeded, requests turned away), not as a failing group.
+   * service time reads as overload (capacity exceeded), not as a failing group, when its error rate
+   * is at least `fastCutErrorRate` (requests turned away) or when only a backlog explains its
+   * latency at a steady load (97% busy or more under the workers per host believed).
    * Default 3.
    */
   overloadLatencyFactor: z._default(z.number().check(z.gte(1), z.lte(100)), 3),
@@ -134,6 +135,15 @@ const POOR_TAIL_FIT = Math.log(1.08) ** 2;
 
 /** Utilisation above which a minute's p99 says nothing about workers per host. */
 const SATURATED = 0.85;
+
+/**
+ * Utilisation that only a backlog explains: a group whose successful requests took
+ * `overloadLatencyFactor` times its service time or longer, and whose minute of steady load reads
+ * this busy under the workers believed, had more arriving than it could serve, even with no request
+ * turned away. A minute whose load jumped is left out: a flash crowd backs up every group at once,
+ * and cutting one would only push its load onto the others.
+ */
+const BACKLOGGED = 0.97;
 
 /**
  * A group's load moving by more than this fraction from one minute to the next leaves queues that
@@ -306,6 +316,7 @@ function read(
   hosts: number,
   known: GroupEstimate | undefined,
   p: AdaptiveParameters,
+  steady: boolean,
 ): Reading | undefined {
   const requests = minute.requestCount;
   if (
@@ -324,7 +335,17 @@ function read(
       : minute.latencyAvgMs;
   const hostCount = Math.max(1, minute.healthyHostCount ?? hosts);
   const serviceMs = known ? known.serviceMs[known.workers] : Infinity;
-  if (errorRate >= p.fastCutErrorRate && okLatencyMs > p.overloadLatencyFactor * serviceMs) {
+  // The group as one M/M/c queue of hosts × workers: under each hypothesis, the service time that
+  // makes its mean response time the one observed; the p99 then tells the hypotheses apart.
+  const lambda = (requests - errors) / 60;
+  const service = WORKER_HYPOTHESES.map((w) => solveServiceMs(hostCount * w, lambda, okLatencyMs));
+  const believed = known?.workers ?? 0;
+  const utilisation =
+    (lambda * service[believed]) / 1000 / (hostCount * WORKER_HYPOTHESES[believed]);
+  if (
+    okLatencyMs > p.overloadLatencyFactor * serviceMs &&
+    (errorRate >= p.fastCutErrorRate || (steady && utilisation >= BACKLOGGED))
+  ) {
     // Overloaded: the hosts were busy all minute, so what they served is the best guess of their
     // capacity (low when requests that timed out were served too, high in the minute the queues
     // filled). Crediting more would keep the group overloaded for good once the split plans it
@@ -337,15 +358,8 @@ function read(
       overloaded: true,
     };
   }
-  // The group as one M/M/c queue of hosts × workers: under each hypothesis, the service time that
-  // makes its mean response time the one observed; the p99 then tells the hypotheses apart.
-  const lambda = (requests - errors) / 60;
-  const service = WORKER_HYPOTHESES.map((w) => solveServiceMs(hostCount * w, lambda, okLatencyMs));
   const p99 = minute.latencyP99Ms;
   const tailFraction = errorRate < 0.5 ? 0.01 / (1 - errorRate) : undefined;
-  const believed = known?.workers ?? 0;
-  const utilisation =
-    (lambda * service[believed]) / 1000 / (hostCount * WORKER_HYPOTHESES[believed]);
   // Near saturation every hypothesis reads as "capacity = throughput": the tail tells them apart
   // no longer, and the backlog of a sudden loss of hosts would only blur the misfit.
   const misfit =
@@ -473,7 +487,8 @@ export const adaptivePolicy: PolicyDefinition<AdaptiveParameters> = {
       let cutNow = false;
       g.minutes.forEach((minute) => {
         if (estimate && minute.startMs <= estimate.learnedMs) return;
-        const seen = read(minute, g.healthyHostCount, estimate, p);
+        const steady = !unsteady.has(minute.startMs);
+        const seen = read(minute, g.healthyHostCount, estimate, p, steady);
         if (!seen) return;
         // A minute that began before the last cut shows the old weights: the cut already answered
         // it.
@@ -482,7 +497,6 @@ export const adaptivePolicy: PolicyDefinition<AdaptiveParameters> = {
           return;
         }
         cutNow = seen.overloaded || seen.errorRate >= p.fastCutErrorRate;
-        const steady = !unsteady.has(minute.startMs);
         estimate = learn(estimate, seen, p, minute.startMs, cutNow ? nowMs : undefined, steady);
       });
       if (estimate) groups[g.targetGroupArn] = estimate;

@@ -57,7 +57,11 @@ function fastAndSlow(weights: [number, number] = [500, 500]) {
  * requests, it served 2100 well: 35 req/s) and A's a calm one on `aHosts` hosts. `weights` are the
  * ones in force then: by default those the learning run chose.
  */
-function bOverloaded(weights?: readonly [number, number], aHosts = 3) {
+function bOverloaded(
+  weights?: readonly [number, number],
+  aHosts = 3,
+  b: { errors: number; latencyMs: number } = { errors: 900, latencyMs: 7000 },
+) {
   const learned = run({}, fastAndSlow());
   const current = weights ?? learned.weights.map((w) => Math.round(w * 1000));
   const nowMs = NOW_MS + 60_000;
@@ -69,7 +73,7 @@ function bOverloaded(weights?: readonly [number, number], aHosts = 3) {
         minute(at, { requests: 3000, latencyMs: 40, hosts: aHosts }),
       ]),
       group('B', current[1], 3, [
-        minute(at, { requests: 3000, errors: 900, latencyMs: 7000, hosts: 3 }),
+        minute(at, { requests: 3000, ...b, hosts: 3 }),
       ]),
     ],
     extra: { state: learned.state, nowMs },
@@ -390,6 +394,42 @@ describe('adaptive policy', () => {
     expect(sharesOf(output.weights)[1] * 100).toBeLessThanOrEqual(
       defaults.maxUtilisation * 35 + 0.5,
     );
+  });
+
+  it('reads a backlog as overload, with no request turned away', () => {
+    // B served all 3000 requests (50 req/s), but they took 5 s: only a queue that grows explains
+    // that. It is cut at once to what it served at maxUtilisation, not stepped by the gain.
+    const { groups, extra } = bOverloaded([500, 500], 3, { errors: 0, latencyMs: 5000 });
+
+    const output = run({ gain: 0.2 }, groups, extra);
+
+    expect(sharesOf(output.weights)[1] * 100).toBeLessThanOrEqual(
+      defaults.maxUtilisation * 50 + 0.5,
+    );
+  });
+
+  it('reads no backlog into a minute whose load jumped: a flash crowd backs up every group', () => {
+    const { groups, extra } = bOverloaded([500, 500], 3, { errors: 0, latencyMs: 5000 });
+    // The minute before, the whole fleet had half the load.
+    const before = (g: TargetGroupObservation) =>
+      minute(g.minutes[0].startMs - 60_000, { requests: 1500, latencyMs: 40, hosts: 3 });
+    const jumped = groups.map((g) => ({ ...g, minutes: [before(g), ...g.minutes] }));
+
+    const output = run({ gain: 0.2 }, jumped, extra);
+
+    // Not cut to what it served at maxUtilisation (0.425 of the traffic); stepped by the gain.
+    expect(sharesOf(output.weights)[1]).toBeGreaterThan(defaults.maxUtilisation * 0.5 + 0.02);
+  });
+
+  it('steps a group that is busy but keeps up by the gain, without a cut', () => {
+    // 200 ms at 50 req/s: twice B's usual latency, the steady wait of a busy queue, not a backlog.
+    const { groups, extra } = bOverloaded([500, 500], 3, { errors: 0, latencyMs: 200 });
+
+    const slow = sharesOf(run({ gain: 0.1, deadband: 0 }, groups, extra).weights)[1];
+    const fast = sharesOf(run({ gain: 0.2, deadband: 0 }, groups, extra).weights)[1];
+
+    expect(0.5 - slow).toBeGreaterThan(0.01);
+    expect(0.5 - fast).toBeCloseTo(2 * (0.5 - slow), 2);
   });
 
   describe('with surgeFactor', () => {
