@@ -421,6 +421,15 @@ describe('adaptive policy', () => {
     expect(sharesOf(output.weights)[1]).toBeGreaterThan(defaults.maxUtilisation * 0.5 + 0.02);
   });
 
+  it('reads no backlog into a minute not overloadLatencyFactor times slower than service', () => {
+    // 4 s against B's 48 ms service time is 83 times slower: a backlog by the default factor of 3.
+    const { groups, extra } = bOverloaded([500, 500], 3, { errors: 0, latencyMs: 4000 });
+
+    const output = run({ gain: 0.2, overloadLatencyFactor: 100 }, groups, extra);
+
+    expect(sharesOf(output.weights)[1]).toBeGreaterThan(defaults.maxUtilisation * 0.5 + 0.02);
+  });
+
   it('steps a group that is busy but keeps up by the gain, without a cut', () => {
     // 200 ms at 50 req/s: twice B's usual latency, the steady wait of a busy queue, not a backlog.
     const { groups, extra } = bOverloaded([500, 500], 3, { errors: 0, latencyMs: 200 });
