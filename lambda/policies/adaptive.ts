@@ -151,6 +151,9 @@ const BACKLOGGED = 0.97;
  */
 const UNSTEADY_LOAD_CHANGE = 0.2;
 
+/** The modelled score of a split that loads some group past its planned utilisation, at least. */
+const OVERLOADED_SCORE = 1e9;
+
 /** How far past its surge plan a group's load may drift before the deadband stops holding it. */
 const SURGE_TOLERANCE = 0.02;
 
@@ -726,28 +729,41 @@ function targetSplit(
       maxShare,
     );
 
-  let shares = capShares(sharesOf(capacity.map((k, i) => (live[i] ? k * hosts[i] : 0))), maxShare);
-  let best = p99(shares);
-  for (const step of [0.05, 0.02, 0.005]) {
-    for (let round = 0; round < 200; round++) {
-      let improved = false;
-      for (let from = 0; from < shares.length; from++) {
-        for (let to = 0; to < shares.length; to++) {
-          if (from === to || !live[to] || shares[from] < step) continue;
-          const trial = [...shares];
-          trial[from] -= step;
-          trial[to] += step;
-          const value = p99(trial);
-          if (value < best - 1e-9) {
-            shares = trial;
-            best = value;
-            improved = true;
+  // Pairwise transfers, coarse to fine, from capacity proportions over the groups that may take
+  // traffic.
+  const search = (takes: readonly boolean[]) => {
+    let shares = capShares(
+      sharesOf(capacity.map((k, i) => (takes[i] ? k * hosts[i] : 0))),
+      maxShare,
+    );
+    let best = p99(shares);
+    for (const step of [0.05, 0.02, 0.005]) {
+      for (let round = 0; round < 200; round++) {
+        let improved = false;
+        for (let from = 0; from < shares.length; from++) {
+          for (let to = 0; to < shares.length; to++) {
+            if (from === to || !takes[to] || shares[from] < step) continue;
+            const trial = [...shares];
+            trial[from] -= step;
+            trial[to] += step;
+            const value = p99(trial);
+            if (value < best - 1e-9) {
+              shares = trial;
+              best = value;
+              improved = true;
+            }
           }
         }
+        if (!improved) break;
       }
-      if (!improved) break;
     }
-  }
+    return { shares, overloaded: best >= OVERLOADED_SCORE };
+  };
+  // Failing groups take traffic only where the working ones have no room for it: errors certain
+  // now are never traded for room for a surge not seen yet.
+  const withoutFailing = working > 0 ? search(isWorking) : undefined;
+  const { shares } =
+    withoutFailing && !withoutFailing.overloaded ? withoutFailing : search(live);
   // Which plans a split breaks: a group past the planned utilisation, or past its surge plan.
   const utilisationsOf = (split: readonly number[]) =>
     split.map((s, i) =>
@@ -820,7 +836,7 @@ function modelQuantile(
   // maxShare, then room for a surge (risks not seen yet), then p99. The cap spreads risk, so it
   // yields to a group that would otherwise be overloaded: with two groups, or capacity lost, the
   // other groups may not have room for the share past it.
-  if (overload > 0) return 1e9 * (1 + overload);
+  if (overload > 0) return OVERLOADED_SCORE * (1 + overload);
   const capExcess = shares.reduce((s, v) => s + Math.max(0, v - maxShare - 1e-9), 0);
   if (capExcess > 0) return 4e8 * (1 + capExcess);
   if (surgeOverload > 0) return 1e8 * (1 + surgeOverload);

@@ -441,6 +441,58 @@ describe('adaptive policy', () => {
     expect(0.5 - fast).toBeCloseTo(2 * (0.5 - slow), 2);
   });
 
+  it('never sends traffic into a failing group to make room for a surge', () => {
+    // 60 req/s: A and B (3 single-worker hosts at 20/s) take 27 each, C 6 with half failing. With
+    // all of it on A and B, each is half busy, past a surge plan of 40%; C has room, but only for
+    // requests that fail.
+    const at = NOW_MS - 3 * 60_000;
+    const groups = [
+      group('A', 450, 3, [queueMinute(at, 3, 1, 20, 27, false)]),
+      group('B', 450, 3, [queueMinute(at, 3, 1, 20, 27, false)]),
+      group('C', 100, 3, [minute(at, { requests: 360, errors: 180, latencyMs: 30, hosts: 3 })]),
+    ];
+
+    const output = run({ gain: 1, deadband: 0, surgeUtilisation: 0.4 }, groups, FRESH);
+
+    expect(sharesOf(output.weights)[2]).toBeLessThanOrEqual(failingFloorAt(defaults, 60) + 1e-3);
+  });
+
+  it('sends a failing group traffic when the working groups have no room for it', () => {
+    // 120 req/s: A and B (3 single-worker hosts at 20/s) could carry 60 each only at full load.
+    const at = NOW_MS - 3 * 60_000;
+    const groups = [
+      group('A', 450, 3, [queueMinute(at, 3, 1, 20, 54, false)]),
+      group('B', 450, 3, [queueMinute(at, 3, 1, 20, 54, false)]),
+      group('C', 100, 3, [minute(at, { requests: 720, errors: 360, latencyMs: 30, hosts: 3 })]),
+    ];
+
+    const output = run({ gain: 1, deadband: 0 }, groups, FRESH);
+
+    // Each working group is planned at 0.98 at most: 117.6 req/s of the 120 between them.
+    expect(sharesOf(output.weights)[2]).toBeGreaterThan(1 - (2 * 0.98 * 60) / 120);
+  });
+
+  it('keeps steering the working groups while a failing one is probed at its floor', () => {
+    const steer = { deadband: 0.005 };
+    const learned = run(steer, [
+      ...fastAndSlow([450, 450]),
+      group('C', 100, 3, minutes(3, { requests: 600, errors: 300, latencyMs: 5, hosts: 3 })),
+    ]);
+    const nowMs = NOW_MS + 60_000;
+    const at = nowMs - 3 * 60_000;
+    // A minute on, C has no new minute; A and B sit off the split the policy wants.
+    const groups = [
+      group('A', 570, 3, [minute(at, { requests: 3000, latencyMs: 40, hosts: 3 })]),
+      group('B', 425, 3, [minute(at, { requests: 3600, latencyMs: 100, hosts: 3 })]),
+      group('C', 5, 3, []),
+    ];
+
+    const output = run(steer, groups, { state: learned.state, nowMs });
+
+    expect(output.reason).toMatch(/^stepping/);
+    expect(sharesOf(output.weights)[0]).toBeGreaterThan(0.575);
+  });
+
   describe('with surgeFactor', () => {
     const steer = { gain: 1, deadband: 0, maxShare: 1, surgeUtilisation: 0.98 };
     // Each group: 50 req/s on 3 hosts, read as an M/M/3 queue (no p99 to tell workers apart): A
