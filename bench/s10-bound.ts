@@ -79,6 +79,12 @@ function main(): void {
       `${s10Bound.toFixed(0)} ms on S10, ${twiceBound.toFixed(0)} ms on ${twice.id}` +
       ` (${twice.title}).`,
   );
+  // The oracle's own split once settled: no split within 5% of it (half L1) leaves the largest
+  // group much below it, so a cap below that cannot converge.
+  const settled = oracleRuns[0].shares.slice(75, 120);
+  const mean = settled[0].map((_, i) => settled.reduce((s, x) => s + x[i], 0) / settled.length);
+  const split = mean.map((v, i) => `${oracleRuns[0].labels[i]} ${(100 * v).toFixed(1)}%`);
+  console.log(`The oracle's split over minutes 75–120 (seed ${seeds[0]}): ${split.join(', ')}.`);
   console.log(
     'cap  held until          S10 p99 ms      settled ÷ B2   converged (min)  S10+A p99 ms',
   );
