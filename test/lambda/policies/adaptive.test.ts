@@ -80,6 +80,20 @@ function bOverloaded(
   };
 }
 
+/**
+ * Weights 450/450/100: A and B, 3 single-worker hosts at 20 req/s each, take `perGroup` req/s; C,
+ * on 3 hosts, takes 2/9 of that and fails half of it.
+ */
+function busyPairAndFailing(perGroup: number) {
+  const at = NOW_MS - 3 * 60_000;
+  const toC = Math.round((perGroup * 2 * 60) / 9);
+  return [
+    group('A', 450, 3, [queueMinute(at, 3, 1, 20, perGroup, false)]),
+    group('B', 450, 3, [queueMinute(at, 3, 1, 20, perGroup, false)]),
+    group('C', 100, 3, [minute(at, { requests: toC, errors: toC / 2, latencyMs: 30, hosts: 3 })]),
+  ];
+}
+
 describe('adaptive policy', () => {
   it('gives the group that answers faster at the same load more traffic, without p99 data', () => {
     const output = run({}, fastAndSlow());
@@ -442,15 +456,9 @@ describe('adaptive policy', () => {
   });
 
   it('never sends traffic into a failing group to make room for a surge', () => {
-    // 60 req/s: A and B (3 single-worker hosts at 20/s) take 27 each, C 6 with half failing. With
-    // all of it on A and B, each is half busy, past a surge plan of 40%; C has room, but only for
-    // requests that fail.
-    const at = NOW_MS - 3 * 60_000;
-    const groups = [
-      group('A', 450, 3, [queueMinute(at, 3, 1, 20, 27, false)]),
-      group('B', 450, 3, [queueMinute(at, 3, 1, 20, 27, false)]),
-      group('C', 100, 3, [minute(at, { requests: 360, errors: 180, latencyMs: 30, hosts: 3 })]),
-    ];
+    // 60 req/s. With all of it on A and B, each is half busy, past a surge plan of 40%; C has
+    // room, but only for requests that fail.
+    const groups = busyPairAndFailing(27);
 
     const output = run({ gain: 1, deadband: 0, surgeUtilisation: 0.4 }, groups, FRESH);
 
@@ -458,13 +466,8 @@ describe('adaptive policy', () => {
   });
 
   it('sends a failing group traffic when the working groups have no room for it', () => {
-    // 120 req/s: A and B (3 single-worker hosts at 20/s) could carry 60 each only at full load.
-    const at = NOW_MS - 3 * 60_000;
-    const groups = [
-      group('A', 450, 3, [queueMinute(at, 3, 1, 20, 54, false)]),
-      group('B', 450, 3, [queueMinute(at, 3, 1, 20, 54, false)]),
-      group('C', 100, 3, [minute(at, { requests: 720, errors: 360, latencyMs: 30, hosts: 3 })]),
-    ];
+    // 120 req/s: A and B could carry 60 each only at full load.
+    const groups = busyPairAndFailing(54);
 
     const output = run({ gain: 1, deadband: 0 }, groups, FRESH);
 
