@@ -531,7 +531,12 @@ export const adaptivePolicy: PolicyDefinition<AdaptiveParameters> = {
     const restoring = known.map(
       (k) => k !== undefined && nowMs - k.cutMs < p.restoreMinutes * 60_000,
     );
-    const { shares: target, breaks, overPlanned, modelledP99 } = targetSplit(
+    const {
+      shares: target,
+      breaks,
+      overPlanned,
+      modelledP99,
+    } = targetSplit(
       targetGroups,
       known,
       totalRequestsPerSecond,
@@ -582,8 +587,10 @@ export const adaptivePolicy: PolicyDefinition<AdaptiveParameters> = {
     // A move the model expects almost nothing from is not worth a write: groups that look alike
     // would otherwise trade traffic on every wobble of their estimates.
     const improvement = 1 - modelledP99(weights) / modelledP99(current);
-    const small =
-      largestMove <= p.deadband || (improvement < p.minImprovement && !cut.some(Boolean));
+    // A cut is never held: a group failing at a share within the deadband of its floor would
+    // otherwise keep it for as long as it fails.
+    const cutting = cut.some((c, i) => c && current[i] - weights[i] > 0.001);
+    const small = !cutting && (largestMove <= p.deadband || improvement < p.minImprovement);
     if (small && holdable && current.some((c) => c > 0)) {
       return {
         weights: current,
@@ -698,7 +705,11 @@ function targetSplit(
   const isWorking = live.map((l, i) => l && errors[i] < p.fastCutErrorRate);
   const workingCapacity = capacity.reduce((s, k, i) => s + (isWorking[i] ? k * hosts[i] : 0), 0);
   const fleetUtilisation = workingCapacity > 0 ? lambda / workingCapacity : 1;
-  const fleetPlanned = Math.max(p.maxUtilisation, Math.min(0.98, fleetUtilisation * 1.05));
+  // Never past 0.9, as the oracle plans, where failing groups can take the rest: a few percent
+  // too little capacity in the estimates would otherwise leave a group overloaded, not busy.
+  const absorbs = live.some((l, i) => l && !isWorking[i]);
+  const ceiling = absorbs ? 0.9 : 0.98;
+  const fleetPlanned = Math.max(p.maxUtilisation, Math.min(ceiling, fleetUtilisation * 1.05));
   // A group being restored after a cut (for overload or errors) is planned no busier than
   // maxUtilisation even then, so the backlog an overload left drains.
   const planned = restoring.map((r) =>
@@ -762,8 +773,7 @@ function targetSplit(
   // Failing groups take traffic only where the working ones have no room for it: errors certain
   // now are never traded for room for a surge not seen yet.
   const withoutFailing = working > 0 ? search(isWorking) : undefined;
-  const { shares } =
-    withoutFailing && !withoutFailing.overloaded ? withoutFailing : search(live);
+  const { shares } = withoutFailing && !withoutFailing.overloaded ? withoutFailing : search(live);
   // Which plans a split breaks: a group past the planned utilisation, or past its surge plan.
   const utilisationsOf = (split: readonly number[]) =>
     split.map((s, i) =>
