@@ -175,6 +175,8 @@ interface GroupEstimate {
   learnedMs: number;
   /** When the group was last cut for errors or overload. */
   cutMs: number;
+  /** Its live healthy host count at the last run. */
+  hosts?: number;
 }
 
 interface Reading {
@@ -502,7 +504,7 @@ export const adaptivePolicy: PolicyDefinition<AdaptiveParameters> = {
         cutNow = seen.overloaded || seen.errorRate >= p.fastCutErrorRate;
         estimate = learn(estimate, seen, p, minute.startMs, cutNow ? nowMs : undefined, steady);
       });
-      if (estimate) groups[g.targetGroupArn] = estimate;
+      if (estimate) groups[g.targetGroupArn] = { ...estimate, hosts: g.healthyHostCount };
       cut.push(cutNow);
     });
 
@@ -531,21 +533,32 @@ export const adaptivePolicy: PolicyDefinition<AdaptiveParameters> = {
     const restoring = known.map(
       (k) => k !== undefined && nowMs - k.cutMs < p.restoreMinutes * 60_000,
     );
-    const {
-      shares: target,
-      breaks,
-      overPlanned,
-      modelledP99,
-    } = targetSplit(
-      targetGroups,
-      known,
-      totalRequestsPerSecond,
-      risingLoadFactor(load.growth, metricDelayMinutes(targetGroups, nowMs) ?? 0, p.surgeFactor),
-      restoring,
-      p,
+    const rising = risingLoadFactor(
+      load.growth,
+      metricDelayMinutes(targetGroups, nowMs) ?? 0,
+      p.surgeFactor,
     );
+    const splitFor = (groupsNow: readonly TargetGroupObservation[]) =>
+      targetSplit(groupsNow, known, totalRequestsPerSecond, rising, restoring, p);
+    const { shares: target, breaks, overPlanned, modelledP99 } = splitFor(targetGroups);
+    // The split the hosts of the last run implied: how far the target moved because healthy hosts
+    // came or went, which the policy sees live, not minutes late, so that part is no feedback to
+    // damp and is followed at once.
+    const hostsBefore = targetGroups.map((g) => previous[g.targetGroupArn]?.hosts);
+    const targetBefore = targetGroups.some(
+      (g, i) => hostsBefore[i] !== undefined && hostsBefore[i] !== g.healthyHostCount,
+    )
+      ? splitFor(
+          targetGroups.map((g, i) => ({
+            ...g,
+            healthyHostCount: hostsBefore[i] ?? g.healthyHostCount,
+          })),
+        ).shares
+      : target;
     const gain = Math.min(p.gain, stableGain(targetGroups, nowMs));
     const current = sharesOf(targetGroups.map((g) => g.currentWeight));
+    const toward = (i: number) =>
+      Math.max(0, current[i] + gain * (targetBefore[i] - current[i]) + target[i] - targetBefore[i]);
     const overloaded = overPlanned(current);
     const fixed = current.map((c, i) => {
       if (target[i] < c && cut[i]) return target[i];
@@ -554,14 +567,12 @@ export const adaptivePolicy: PolicyDefinition<AdaptiveParameters> = {
       // there, overloaded, for good. Groups merely near the plan step as usual, so noise cannot
       // rock them.
       if (target[i] < c && overloaded[i] && restoring[i]) {
-        return Math.max(target[i], Math.min(c + gain * (target[i] - c), c - 1.5 * p.deadband));
+        return Math.max(target[i], Math.min(toward(i), c - 1.5 * p.deadband));
       }
-      const step = c + gain * (target[i] - c);
+      const step = toward(i);
       return restoring[i] && step > c + p.restoreStep ? c + p.restoreStep : undefined;
     });
-    const stepped = current.map((c, i) =>
-      fixed[i] === undefined ? c + gain * (target[i] - c) : 0,
-    );
+    const stepped = current.map((_, i) => (fixed[i] === undefined ? toward(i) : 0));
     // Cut and slowly restored groups land exactly where they must; the others share the rest.
     const fixedTotal = fixed.reduce<number>((s, f) => s + (f ?? 0), 0);
     const scaled = sharesOf(stepped).map((r, i) => fixed[i] ?? r * (1 - fixedTotal));

@@ -468,7 +468,8 @@ describe('adaptive policy', () => {
     const slow = sharesOf(run({ gain: 0.1, deadband: 0 }, groups, extra).weights)[1];
     const fast = sharesOf(run({ gain: 0.2, deadband: 0 }, groups, extra).weights)[1];
 
-    expect(0.5 - slow).toBeGreaterThan(0.01);
+    // The target is 0.1 away, so a tenth of the way is a step of 0.01, which a cut would exceed.
+    expect(0.5 - slow).toBeGreaterThan(0.005);
     expect(0.5 - fast).toBeCloseTo(2 * (0.5 - slow), 2);
   });
 
@@ -515,6 +516,20 @@ describe('adaptive policy', () => {
 
     expect(output.reason).toMatch(/^stepping/);
     expect(sharesOf(output.weights)[0]).toBeGreaterThan(0.575);
+  });
+
+  it('follows a change in live healthy hosts at once, damping only what the metrics taught', () => {
+    const open = { deadband: 0, minImprovement: 0, maxShare: 1, surgeFactor: 1 };
+    const learned = run({ ...open, gain: 1 }, fastAndSlow(), FRESH);
+    const settled = learned.weights.map((w) => Math.round(w * 1000)) as [number, number];
+    // The same minutes a minute on, so nothing new is learned; A now has twice the hosts.
+    const [a, b] = fastAndSlow(settled);
+    const scaledOut = [{ ...a, healthyHostCount: 6 }, b];
+    const next = (gain: number) =>
+      sharesOf(run({ ...open, gain }, scaledOut, { ...FRESH, state: learned.state }).weights)[0];
+
+    expect(next(0.2)).toBeGreaterThan(sharesOf(settled)[0] + 0.05);
+    expect(next(0.2)).toBeCloseTo(next(1), 2);
   });
 
   describe('with surgeFactor', () => {
