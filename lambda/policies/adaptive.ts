@@ -37,9 +37,29 @@ export const adaptiveParameters = z.strictObject({
    * (a group slowing down, failing) never hits most of the traffic at once: for the 3 minutes the
    * metrics are blind, 0.6 of the traffic is 1% of three hours' requests. Never below an even
    * split over the groups that work (0.5 with two), and it yields where the other groups have no
-   * room for the rest: overloading them now is worse than the risk it spreads. Default 0.6.
+   * room for the rest: overloading them now is worse than the risk it spreads. While a group is
+   * degraded, `maxShareDuringFault` takes its place. Default 0.6.
    */
   maxShare: z._default(z.number().check(z.gt(0), z.lte(1)), 0.6),
+  /**
+   * A group whose learned service time is more than this multiple of its fastest over the last two
+   * to four hours is degraded: a fault the metrics show. While one is, `maxShareDuringFault`
+   * replaces `maxShare`, and its capacity is no room for a surge. A group slow for longer than
+   * that is taken as it now is. Default 1.5.
+   */
+  degradedFactor: z._default(z.number().check(z.gt(1), z.lte(10)), 1.5),
+  /**
+   * Largest share any one group is steered to while another is degraded. `maxShare` hedges against
+   * a fault the metrics cannot show yet and costs p99 every minute it holds traffic on groups the
+   * model likes less; during a fault that cost is at its largest, since what the degraded group
+   * sheds is held on slower groups, while with autoscaling the fastest working group could scale
+   * out to carry nearly all of it (as the benchmark's oracle does). Lifting the cap gives up the
+   * hedge: a second fault, in the group now carrying most of the traffic, hits most of it for the
+   * minutes the metrics are blind, and the groups it drained have scaled in (`npm run
+   * bench:robustness`, U19, measures both settings). Set it to `maxShare` to keep the hedge
+   * through a fault. Default 1.
+   */
+  maxShareDuringFault: z._default(z.number().check(z.gt(0), z.lte(1)), 1),
   /**
    * Highest utilisation the target split plans for any group, leaving room for estimate error.
    * When the working groups together are busier than this, each is planned just above their
@@ -175,11 +195,35 @@ interface GroupEstimate {
   learnedMs: number;
   /** When the group was last cut for errors or overload. */
   cutMs: number;
+  /** Its fastest service times, to tell when it is degraded; unset until a minute is reliable. */
+  fastest?: Fastest;
   /** Its live healthy host count at the last run. */
   hosts?: number;
 }
 
+/**
+ * The lowest smoothed service time per hypothesis in the window since `sinceMs` and in the one
+ * before it: windows of FASTEST_WINDOW_MS, so the fastest is that of the last two to four hours.
+ */
+interface Fastest {
+  sinceMs: number;
+  recent: number[];
+  earlier: number[] | null;
+}
+
+/** How long a slower service time is read as a fault before it is the group's new normal. */
+const FASTEST_WINDOW_MS = 2 * 60 * 60_000;
+
+/**
+ * Requests a minute needs for its service time to count as a group's fastest: the mean of 200
+ * exponential service times is within 7% of the true one most of the time, where that of 20 (a
+ * group at its floor) is off by a fifth, and the lowest of many such readings would make a group
+ * look degraded at its normal speed.
+ */
+const FASTEST_MIN_REQUESTS = 200;
+
 interface Reading {
+  readonly requests: number;
   /** Per hypothesis; NaN where the hypothesis cannot explain the minute. */
   readonly serviceMs: readonly number[];
   /** Squared log error of the modelled p99 per hypothesis, when the minute has a usable p99. */
@@ -266,6 +310,43 @@ function learn(
     learnedMs: startMs,
     cutMs: cutAtMs ?? estimate.cutMs,
   });
+}
+
+/**
+ * The estimate with its fastest service times brought up to date after learning from the minute
+ * starting at `startMs`: a new window starts every FASTEST_WINDOW_MS, reliable or not, so a group
+ * that stays slow is read as degraded for two to four hours at most.
+ */
+function rememberFastest(
+  estimate: GroupEstimate,
+  startMs: number,
+  reliable: boolean,
+): GroupEstimate {
+  const f = estimate.fastest;
+  if (!f) {
+    return reliable
+      ? {
+          ...estimate,
+          fastest: { sinceMs: startMs, recent: [...estimate.serviceMs], earlier: null },
+        }
+      : estimate;
+  }
+  if (startMs - f.sinceMs >= FASTEST_WINDOW_MS) {
+    const fastest = { sinceMs: startMs, recent: [...estimate.serviceMs], earlier: f.recent };
+    return { ...estimate, fastest };
+  }
+  if (!reliable) return estimate;
+  const recent = f.recent.map((ms, k) => Math.min(ms, estimate.serviceMs[k]));
+  return { ...estimate, fastest: { ...f, recent } };
+}
+
+/** Whether the group serves more than `degradedFactor` times slower than its fastest. */
+function isDegraded(estimate: GroupEstimate, p: AdaptiveParameters): boolean {
+  const f = estimate.fastest;
+  if (!f) return false;
+  const w = estimate.workers;
+  const fastest = Math.min(f.recent[w], f.earlier?.[w] ?? Infinity);
+  return estimate.serviceMs[w] > p.degradedFactor * fastest;
 }
 
 function withCapacity(estimate: GroupEstimate): GroupEstimate {
@@ -357,6 +438,7 @@ function read(
     // close to capacity, as it does when the whole fleet is busy.
     const servedWell = (requests - errors) / 60 / hostCount;
     return {
+      requests,
       serviceMs: [],
       hostCapacity: Math.max(servedWell, known!.hostCapacity * 0.3),
       errorRate: 0,
@@ -383,7 +465,7 @@ function read(
           return Number.isFinite(modelled) ? Math.log(modelled / p99) ** 2 : 1;
         })
       : undefined;
-  return { serviceMs: service, misfit, errorRate, overloaded: false };
+  return { requests, serviceMs: service, misfit, errorRate, overloaded: false };
 }
 
 /**
@@ -503,6 +585,8 @@ export const adaptivePolicy: PolicyDefinition<AdaptiveParameters> = {
         }
         cutNow = seen.overloaded || seen.errorRate >= p.fastCutErrorRate;
         estimate = learn(estimate, seen, p, minute.startMs, cutNow ? nowMs : undefined, steady);
+        const reliable = steady && !seen.overloaded && seen.requests >= FASTEST_MIN_REQUESTS;
+        estimate = rememberFastest(estimate, minute.startMs, reliable);
       });
       if (estimate) groups[g.targetGroupArn] = { ...estimate, hosts: g.healthyHostCount };
       cut.push(cutNow);
@@ -715,6 +799,7 @@ function targetSplit(
   // level.
   const isWorking = live.map((l, i) => l && errors[i] < p.fastCutErrorRate);
   const workingCapacity = capacity.reduce((s, k, i) => s + (isWorking[i] ? k * hosts[i] : 0), 0);
+  const degraded = known.map((k) => k !== undefined && isDegraded(k, p));
   const fleetUtilisation = workingCapacity > 0 ? lambda / workingCapacity : 1;
   // Never past 0.9, as the oracle plans, where failing groups can take the rest: a few percent
   // too little capacity in the estimates would otherwise leave a group overloaded, not busy.
@@ -727,7 +812,12 @@ function targetSplit(
     r ? Math.min(fleetPlanned, p.maxUtilisation) : fleetPlanned,
   );
   const surge = (p.surgeFactor - 1) * lambda;
-  const room = p.surgeUtilisation * workingCapacity - lambda;
+  // A degraded group's capacity is no room for a surge: it is capacity the fleet is losing.
+  const undegradedCapacity = capacity.reduce(
+    (s, k, i) => s + (isWorking[i] && !degraded[i] ? k * hosts[i] : 0),
+    0,
+  );
+  const room = p.surgeUtilisation * undegradedCapacity - lambda;
   // A surge the fleet has little room for is planned for less, since a loss of capacity is no
   // surge; a load seen rising is planned for in full, as it is likely still rising now.
   const surgeLambda = Math.max(
@@ -736,7 +826,8 @@ function targetSplit(
   );
   // The cap spreads risk over groups that work; it must never push traffic into failing ones.
   const working = isWorking.filter(Boolean).length;
-  const maxShare = Math.max(p.maxShare, 1 / Math.max(1, working));
+  const cap = degraded.some(Boolean) ? p.maxShareDuringFault : p.maxShare;
+  const maxShare = Math.max(cap, 1 / Math.max(1, working));
   const p99 = (shares: readonly number[]) =>
     modelQuantile(
       shares,

@@ -22,9 +22,10 @@ import {
 } from './weight-controller-fixtures';
 
 const ADAPTIVE_PARAMETERS =
-  'deadband, errorPenaltyMs, failingFloor, fastCutErrorRate, fitSmoothing, floor, gain, maxShare, ' +
-  'maxUtilisation, minImprovement, minRequests, minTailRequests, overloadLatencyFactor, ' +
-  'restoreMinutes, restoreStep, smoothing, surgeFactor, surgeUtilisation';
+  'deadband, degradedFactor, errorPenaltyMs, failingFloor, fastCutErrorRate, fitSmoothing, floor, ' +
+  'gain, maxShare, maxShareDuringFault, maxUtilisation, minImprovement, minRequests, ' +
+  'minTailRequests, overloadLatencyFactor, restoreMinutes, restoreStep, smoothing, surgeFactor, ' +
+  'surgeUtilisation';
 
 const statements = (template: Template) =>
   Object.values(template.findResources('AWS::IAM::Policy')).flatMap(

@@ -398,15 +398,22 @@ describe('adaptive policy', () => {
   });
 
   it('steps a group still past its plan after an overload cut down by more than the deadband', () => {
+    // B's overload is not read as a fault here (degradedFactor), so a surge is still planned on
+    // its capacity and the split the cut left breaks that plan.
+    const notDegraded = { degradedFactor: 10 };
     const { groups: visible, extra } = bOverloaded([500, 500]);
-    const cut = run({}, visible, extra);
+    const cut = run(notDegraded, visible, extra);
     // The cut put B on its target. A minute on, nothing new is visible: the target stays.
     const target = sharesOf(cut.weights)[1];
     const next = { state: cut.state, nowMs: extra.nowMs + 60_000 };
     const above = target + defaults.deadband;
     const weights = [Math.round(1000 * (1 - above)), Math.round(1000 * above)];
 
-    const moved = run({}, visible.map((g, i) => ({ ...g, currentWeight: weights[i] })), next);
+    const moved = run(
+      notDegraded,
+      visible.map((g, i) => ({ ...g, currentWeight: weights[i] })),
+      next,
+    );
     const b = sharesOf(moved.weights)[1];
 
     // The gain alone would move it by half the gap, within the deadband; it lands on the target.
@@ -516,6 +523,113 @@ describe('adaptive policy', () => {
 
     expect(output.reason).toMatch(/^stepping/);
     expect(sharesOf(output.weights)[0]).toBeGreaterThan(0.575);
+  });
+
+  describe('through a fault the metrics show', () => {
+    const rates: Record<string, number> = { A: 25, B: 20, C: 15 };
+    /**
+     * Groups A, B and C of single-worker hosts at 25, 20 and 15 req/s (B at `bRate`) sharing
+     * `load` req/s by `split`: `count` minutes, the newest starting at `startMs`.
+     */
+    const fleet = (
+      startMs: number,
+      bRate: number,
+      { count = 1, hosts = 10, load = 150, split = [0.4, 0.35, 0.25] } = {},
+    ) =>
+      ['A', 'B', 'C'].map((label, i) =>
+        group(
+          label,
+          Math.round(1000 * split[i]),
+          hosts,
+          Array.from({ length: count }, (_, k) =>
+            queueMinute(
+              startMs - (count - 1 - k) * 60_000,
+              hosts,
+              1,
+              label === 'B' ? bRate : rates[label],
+              load * split[i],
+            ),
+          ),
+        ),
+      );
+    const steer = { gain: 1, deadband: 0, minImprovement: 0 };
+    /** Whether A, which the model likes best, is held at maxShare, a little under it at most. */
+    const capped = (shares: readonly number[]) =>
+      shares[0] <= defaults.maxShare + 1e-9 && shares[0] > defaults.maxShare - 0.02;
+    /**
+     * Shares after ten minutes at full speed, then after runs `later` ms apart, each seeing one
+     * minute with B at `bRates[k]`.
+     */
+    const runs = (overrides: object, bRates: readonly number[], later: number, shape = {}) => {
+      let output = run(
+        { ...steer, ...overrides },
+        fleet(FRESH.nowMs - 60_000, 20, { ...shape, count: 10 }),
+        FRESH,
+      );
+      const outputs = [output];
+      bRates.forEach((bRate, k) => {
+        const nowMs = FRESH.nowMs + (k + 1) * later;
+        output = run({ ...steer, ...overrides }, fleet(nowMs - 60_000, bRate, shape), {
+          state: output.state,
+          nowMs,
+        });
+        outputs.push(output);
+      });
+      return outputs.map((o) => sharesOf(o.weights));
+    };
+
+    it('steers past maxShare once another group serves markedly slower than its fastest', () => {
+      // At a quarter of their capacity, the model would send A, the fastest, most of the traffic.
+      const [before, after] = runs({}, [20 / 3], 60_000);
+
+      expect(capped(before)).toBe(true);
+      expect(after[0]).toBeGreaterThan(0.9);
+      expect(after[1]).toBeCloseTo(defaults.floor, 6);
+    });
+
+    it('keeps maxShare through the fault when maxShareDuringFault is set to it', () => {
+      const [, after] = runs({ maxShareDuringFault: defaults.maxShare }, [20 / 3], 60_000);
+
+      expect(capped(after)).toBe(true);
+    });
+
+    it('reads no group as degraded at the speed it always had', () => {
+      const [, later] = runs({}, [20], 60_000);
+
+      expect(capped(later)).toBe(true);
+    });
+
+    it('reads a group that stays slow as degraded for two to four hours, then as its new normal', () => {
+      // Runs an hour apart, B slow from the first: its fastest is forgotten once two windows of
+      // two hours have begun since, here three hours on.
+      const [, ...slow] = runs({}, [20 / 3, 20 / 3, 20 / 3, 20 / 3], 60 * 60_000);
+
+      expect(slow.slice(0, 3).map((shares) => shares[0] > 0.9)).toEqual([true, true, true]);
+      expect(capped(slow[3])).toBe(true);
+    });
+
+    it('counts no degraded group as room for a surge, so none is pushed into it', () => {
+      // 100 req/s over 4 hosts each. Were slowed B counted, a 1.6× surge would fit only with B
+      // carrying some of it; without it, the surge planned shrinks and B keeps just its floor.
+      const shape = { hosts: 4, load: 100, split: [0.5, 0.15, 0.35] };
+      const [, after] = runs({}, [20 / 3], 60_000, shape);
+
+      expect(after[1]).toBeCloseTo(defaults.floor, 6);
+    });
+
+    it('learns no fastest service time from a minute of fewer than 200 requests', () => {
+      const fastest = (requestsPerMinute: number) => {
+        const groups = fleet(FRESH.nowMs - 60_000, 20, { load: (requestsPerMinute / 60) * 4 });
+        const state = run({}, groups, FRESH).state as {
+          groups: Record<string, { fastest?: unknown }>;
+        };
+        return state.groups[groups[1].targetGroupArn].fastest;
+      };
+
+      // B takes 0.35 of the load: 0.35 × 4 × 140 = 196 requests in its minute, then 210.
+      expect(fastest(140)).toBeUndefined();
+      expect(fastest(150)).toBeDefined();
+    });
   });
 
   it('follows a change in live healthy hosts at once, damping only what the metrics taught', () => {
