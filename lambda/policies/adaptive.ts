@@ -801,10 +801,13 @@ function targetSplit(
   const workingCapacity = capacity.reduce((s, k, i) => s + (isWorking[i] ? k * hosts[i] : 0), 0);
   const degraded = known.map((k) => k !== undefined && isDegraded(k, p));
   const fleetUtilisation = workingCapacity > 0 ? lambda / workingCapacity : 1;
-  // Never past 0.9, as the oracle plans, where failing groups can take the rest: a few percent
-  // too little capacity in the estimates would otherwise leave a group overloaded, not busy.
+  // Once the working groups cannot carry the load even 98% busy, failing groups take the rest
+  // and errors are certain: the working groups are then planned down to 90% (as the oracle plans)
+  // as that excess grows, since a few percent of estimate error would otherwise leave them
+  // overloaded, not busy. Short of that, errors are avoided first.
   const absorbs = live.some((l, i) => l && !isWorking[i]);
-  const ceiling = absorbs ? 0.9 : 0.98;
+  const excess = Math.min(1, Math.max(0, (fleetUtilisation - 0.98) / 0.08));
+  const ceiling = absorbs ? 0.98 - 0.08 * excess : 0.98;
   const fleetPlanned = Math.max(p.maxUtilisation, Math.min(ceiling, fleetUtilisation * 1.05));
   // A group being restored after a cut (for overload or errors) is planned no busier than
   // maxUtilisation even then, so the backlog an overload left drains.

@@ -80,11 +80,11 @@ function bOverloaded(
 
 /**
  * Weights 450/450/100: A and B, 3 single-worker hosts at 20 req/s each, take `perGroup` req/s; C,
- * on 3 hosts, takes 2/9 of that and fails half of it.
+ * on 3 hosts, takes `toCPerSecond` (2/9 of `perGroup` unless given) and fails half of it.
  */
-function busyPairAndFailing(perGroup: number) {
+function busyPairAndFailing(perGroup: number, toCPerSecond = (perGroup * 2) / 9) {
   const at = NOW_MS - 3 * 60_000;
-  const toC = Math.round((perGroup * 2 * 60) / 9);
+  const toC = Math.round(toCPerSecond * 60);
   return [
     group('A', 450, 3, [queueMinute(at, 3, 1, 20, perGroup, false)]),
     group('B', 450, 3, [queueMinute(at, 3, 1, 20, perGroup, false)]),
@@ -490,18 +490,22 @@ describe('adaptive policy', () => {
     expect(sharesOf(output.weights)[2]).toBeLessThanOrEqual(failingFloorAt(defaults, 60) + 1e-3);
   });
 
-  it('sends a failing group what the working groups cannot carry at 90% utilisation', () => {
-    // 120 req/s: A and B could carry 60 each only at full load.
-    const groups = busyPairAndFailing(54);
+  it('plans the working groups down to 90% busy as the load past their capacity grows', () => {
+    // A and B can carry 120 req/s between them only at full load; C fails half of what it gets.
+    const toFailing = (load: number) => {
+      // The weights in force are the split that sent each group its load.
+      const groups = busyPairAndFailing(54, load - 108).map((g, i) => ({
+        ...g,
+        currentWeight: Math.round((1000 * (i < 2 ? 54 : load - 108)) / load),
+      }));
+      return sharesOf(run({ gain: 1, deadband: 0 }, groups, FRESH).weights)[2];
+    };
 
-    const output = run({ gain: 1, deadband: 0 }, groups, FRESH);
-
-    // As the oracle plans: with a failing group to take the rest, each working group is planned
-    // 90% busy at most, 108 req/s of the 120 between them, since estimates a few percent too high
+    // At 120 req/s, 0.25 of the way from 98% to 106% of their capacity: planned 96% busy. At 138
+    // req/s, past 106%: planned 90%, as the oracle plans, since estimates a few percent too high
     // would leave a group planned at 98% overloaded.
-    const toFailing = sharesOf(output.weights)[2];
-    expect(toFailing).toBeGreaterThan(1 - (2 * 0.9 * 60) / 120 - 1e-3);
-    expect(toFailing).toBeLessThan(1 - (2 * 0.9 * 60) / 120 + 0.02);
+    expect(toFailing(120)).toBeCloseTo(1 - (0.96 * 120) / 120, 2);
+    expect(toFailing(138)).toBeCloseTo(1 - (0.9 * 120) / 138, 2);
   });
 
   it('keeps steering the working groups while a failing one is probed at its floor', () => {
