@@ -899,7 +899,7 @@ function targetSplit(
 }
 
 /** Moves share above `maxShare` to the other groups in proportion to theirs. */
-export function capShares(shares: readonly number[], maxShare: number): number[] {
+function capShares(shares: readonly number[], maxShare: number): number[] {
   let result = [...shares];
   for (let pass = 0; pass < result.length; pass++) {
     const excess = result.reduce((s, v) => s + Math.max(0, v - maxShare), 0);
