@@ -844,6 +844,23 @@ describe('adaptive policy', () => {
     });
   });
 
+  it('keeps its estimates to four significant digits in the state it hands back', () => {
+    const state = run({}, fastAndSlow()).state as {
+      groups: Record<
+        string,
+        { serviceMs: number[]; misfit: number[] | null; hostCapacity: number }
+      >;
+    };
+    const numbers = Object.values(state.groups).flatMap((g) => [
+      ...g.serviceMs,
+      ...(g.misfit ?? []),
+      g.hostCapacity,
+    ]);
+
+    expect(numbers.length).toBeGreaterThan(0);
+    numbers.forEach((x) => expect(x).toBe(Number(x.toPrecision(4))));
+  });
+
   it('is rejected by the decision step when its gain is above 1, naming the parameter and value', () => {
     const call = () =>
       decide({
