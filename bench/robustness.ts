@@ -21,6 +21,7 @@ import {
   inChange,
   Scenario,
   scenarioById,
+  thirdSpeedDuringChange,
 } from './sim/scenarios';
 import { simulate, SimulationResult } from './sim/simulate';
 
@@ -148,15 +149,7 @@ export const AUTOSCALED_SCENARIOS: readonly Scenario[] = [
     ...s10,
     id: 'U20',
     title: 'S10 with A, not B, at a third of its rate',
-    conditionAt: (i, t) => {
-      const group = EXAMPLE_FLEET[i];
-      const slowed = i === 0 && inChange(t);
-      return {
-        hosts: group.hosts,
-        ratePerWorker: group.ratePerWorker / (slowed ? 3 : 1),
-        errorRate: 0,
-      };
-    },
+    conditionAt: thirdSpeedDuringChange(0),
   },
 ];
 

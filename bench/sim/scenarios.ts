@@ -86,15 +86,20 @@ function nominal(fleet: readonly FleetGroup[]): (i: number, t: number) => GroupC
   return (i) => ({ hosts: fleet[i].hosts, ratePerWorker: fleet[i].ratePerWorker, errorRate: 0 });
 }
 
-function degradeB(i: number, t: number): GroupCondition {
-  const group = EXAMPLE_FLEET[i];
-  const slowed = i === 1 && inChange(t);
-  return {
-    hosts: group.hosts,
-    ratePerWorker: group.ratePerWorker / (slowed ? 3 : 1),
-    errorRate: 0,
+/** The example fleet with one group serving at a third of its rate during the change. */
+export function thirdSpeedDuringChange(slowedGroup: number) {
+  return (i: number, t: number): GroupCondition => {
+    const group = EXAMPLE_FLEET[i];
+    const slowed = i === slowedGroup && inChange(t);
+    return {
+      hosts: group.hosts,
+      ratePerWorker: group.ratePerWorker / (slowed ? 3 : 1),
+      errorRate: 0,
+    };
   };
 }
+
+const degradeB = thirdSpeedDuringChange(1);
 
 function base(id: string, title: string): Omit<Scenario, 'loadAt' | 'conditionAt'> {
   return {
