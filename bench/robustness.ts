@@ -4,7 +4,7 @@
  * (load level, fleet shape, how a fault arrives, autoscaling) and prints adaptive's whole-run p99
  * against the better of B1 and B3, the oracle and the delayed oracle, its settled ratio and error
  * rates; on the autoscaled ones, also adaptive with its cap kept through a fault
- * (`maxShareDuringFault` at `maxShare`). Seeds 1 and 2, metrics 120 s late; about three minutes on
+ * (`maxShareDuringFault` at `maxShare`). Seeds 1 and 2, metrics 120 s late; about 3.5 minutes on
  * 2 cores.
  */
 import { builtInPolicies } from '../lambda/policies';
