@@ -211,6 +211,21 @@ describe('decide: minimum share', () => {
     );
   });
 
+  test('writes the cut of a probed group though it moves less than the deadband', () => {
+    // b holds 0.8% and the policy probes it at 0.2%: a move of 0.006, within a deadband of 0.01.
+    const cut = (probe?: string[]) =>
+      decide(
+        input([group('a', 992), group('b', 8)], fixedPolicy({ weights: [998, 2], probe }), {
+          guardrails: guardrails({ minShare: 0.002, deadband: 0.01 }),
+        }),
+      );
+
+    expect(cut([arn('b')]).write).toBe(true);
+    expect(shares(cut([arn('b')]).weights)[1]).toBeCloseTo(0.002, 3);
+    // Not probed, the same small move is held.
+    expect(cut().write).toBe(false);
+  });
+
   test('lifts a probed group to minShare when the policy gives it 0, and ignores unknown ARNs', () => {
     const decision = decide(
       input(
