@@ -125,12 +125,12 @@ export const UNLISTED_SCENARIOS: readonly Scenario[] = [
   scenario('U15', 'B loses 2 of its 3 hosts', F, base, on(1, { hosts: 1 })),
 ];
 
+const s10 = scenarioById('S10');
+
 /** A listed scenario with target-tracking autoscaling as S10 has it, and its own id and title. */
 function autoscaled(id: string, title: string, listed: Scenario): Scenario {
-  return { ...listed, id, title, autoscaling: scenarioById('S10').autoscaling };
+  return { ...listed, id, title, autoscaling: s10.autoscaling };
 }
-
-const s10 = scenarioById('S10');
 
 export const AUTOSCALED_SCENARIOS: readonly Scenario[] = [
   autoscaled('U16', 'S1 with autoscaling', scenarioById('S1')),

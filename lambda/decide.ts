@@ -238,10 +238,11 @@ function steer(
   };
 
   const liveSetChanged = weights.some((w, i) => w > 0 !== current[i] > 0);
-  const move = largestShareMove(currentShares, sharesOf(weights));
+  const nextShares = sharesOf(weights);
+  const move = largestShareMove(currentShares, nextShares);
   // A cut of a probed group (to less than half its share) is never held: a failing group within
   // the deadband of its small floor would keep its share for as long as it failed.
-  const cutsProbed = shedding.some((s, i) => s && sharesOf(weights)[i] < currentShares[i] / 2);
+  const cutsProbed = shedding.some((s, i) => s && nextShares[i] < currentShares[i] / 2);
   if (
     isValidWeightVector(rawCurrent) &&
     !liveSetChanged &&
